@@ -1,0 +1,6 @@
+from django.urls import path
+
+from cxo_site.views import area_not_built
+
+app_name = "analytics"
+urlpatterns = [path("", area_not_built, {"area": "analytics"}, name="home")]

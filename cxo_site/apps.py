@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CxoSiteConfig(AppConfig):
+    name = "cxo_site"
+    verbose_name = "CXO site"

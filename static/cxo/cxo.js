@@ -1,0 +1,1 @@
+// CXO console behaviour

@@ -1,0 +1,198 @@
+"""compile_rule(): a rule tree -> one Q over Profile (EXISTS and aggregate subqueries over Event).
+
+Every leaf compiles to an expression that is TRUE or FALSE, never NULL, so
+``and``/``or``/``not`` follow two-valued logic and ``not`` means "the opposite"
+on both databases. Field names and operators come from whitelists; values
+are parameters (see ``sql.py``).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from functools import lru_cache, reduce
+from operator import and_, or_
+
+from django.db.models import (
+    Avg,
+    Count,
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import (
+    Exact,
+    GreaterThan,
+    GreaterThanOrEqual,
+    IsNull,
+    LessThan,
+    LessThanOrEqual,
+)
+from django.utils import timezone
+
+from profiles.models import Event, Profile
+
+from .dates import parse_date, window_end
+from .errors import RuleError
+from .scores import score_provider
+from .sql import JSONCondition, JSONNumber
+from .validation import validate
+
+LOOKUPS = {
+    "equals": Exact,
+    "gt": GreaterThan,
+    "gte": GreaterThanOrEqual,
+    "lt": LessThan,
+    "lte": LessThanOrEqual,
+}
+COUNT_LOOKUPS = {"at_least": GreaterThanOrEqual, "at_most": LessThanOrEqual, "exactly": Exact}
+
+
+@lru_cache(maxsize=512)
+def _check(canonical: str) -> None:
+    validate(json.loads(canonical), check_references=False)
+
+
+def ensure_valid(rule: dict) -> None:
+    """validate() without the database look-ups, cached per distinct rule (the streaming path)."""
+    try:
+        canonical = json.dumps(rule, sort_keys=True)
+    except (TypeError, ValueError) as exc:
+        raise RuleError([{"path": "", "message": f"a rule must be JSON: {exc}"}]) from exc
+    _check(canonical)
+
+
+def compile_rule(rule: dict, *, now: datetime | None = None) -> Q:
+    """A Q over ``profiles.Profile``: ``Profile.objects.filter(compile_rule(rule))``.
+
+    ``now`` fixes the evaluation time of relative windows (default: the current time).
+    Raises RuleError for an invalid rule.
+    """
+    ensure_valid(rule)
+    return _Compiler(now or timezone.now()).node(rule)
+
+
+def matching_profiles(rule: dict, *, now: datetime | None = None) -> QuerySet[Profile]:
+    """Every profile the rule selects, as one query."""
+    return Profile.objects.filter(compile_rule(rule, now=now))
+
+
+def evaluate(rule: dict, profile: Profile | int, *, now: datetime | None = None) -> bool:
+    """Whether one profile matches: the same compiled query, restricted to that profile."""
+    pk = profile.pk if isinstance(profile, Profile) else int(profile)
+    return Profile.objects.filter(pk=pk).filter(compile_rule(rule, now=now)).exists()
+
+
+def _not_null_and(expression, lookup) -> Q:
+    """``lookup`` that is FALSE (not NULL) where ``expression`` is NULL."""
+    return Q(IsNull(expression, False)) & Q(lookup)
+
+
+class _Compiler:
+    def __init__(self, now: datetime):
+        self.now = now
+
+    def node(self, node: dict) -> Q:
+        return getattr(self, f"_{node['type']}")(node)
+
+    # --- boolean structure ---------------------------------------------------------------
+    def _and(self, node: dict) -> Q:
+        return reduce(and_, (self.node(child) for child in node["conditions"]))
+
+    def _or(self, node: dict) -> Q:
+        return reduce(or_, (self.node(child) for child in node["conditions"]))
+
+    def _not(self, node: dict) -> Q:
+        return ~self.node(node["condition"])
+
+    # --- profile state ---------------------------------------------------------------------
+    def _trait(self, node: dict) -> Q:
+        return Q(JSONCondition("traits", node["trait"], node["op"], node.get("value"), now=self.now))
+
+    def _consent(self, node: dict) -> Q:
+        granted, default = node["granted"], node.get("default", False)
+        path = f"{node['purpose']}.granted"
+        stated = JSONCondition("consent", path, "equals", granted, now=self.now)
+        if default != granted:
+            return Q(stated)
+        stated_otherwise = JSONCondition("consent", path, "equals", not granted, now=self.now)
+        return ~Q(stated_otherwise)  # stated as asked, or not stated at all
+
+    def _score(self, node: dict) -> Q:
+        factory = score_provider(node["model"])
+        if factory is None:
+            raise RuleError([{"path": "model", "message": f"no propensity model named {node['model']!r}"}])
+        score = ExpressionWrapper(factory(node["model"]), output_field=FloatField())
+        return _not_null_and(score, LOOKUPS[node["op"]](score, float(node["value"])))
+
+    def _audience(self, node: dict) -> Q:
+        from segments.models import Membership  # defined by the audiences part of segments
+
+        current = Membership.objects.filter(
+            audience_id=node["audience_id"], profile_id=OuterRef("pk"), exited_at__isnull=True
+        )
+        member = Q(Exists(current))
+        return member if node.get("member", True) else ~member
+
+    # --- events ----------------------------------------------------------------------------
+    def _events(self, event: str, filters: list[dict], window: dict | None, profile_ref: str = "pk"):
+        qs = Event.objects.filter(profile_id=OuterRef(profile_ref), event=event)
+        for flt in filters:
+            qs = qs.filter(
+                JSONCondition("properties", flt["property"], flt["op"], flt.get("value"), now=self.now)
+            )
+        if window and window["type"] == "last_days":
+            qs = qs.filter(timestamp__gte=self.now - timedelta(days=window["days"]))
+        elif window and window["type"] == "between":
+            qs = qs.filter(timestamp__gte=parse_date(window["from"]), timestamp__lt=window_end(window["to"]))
+        return qs.order_by()
+
+    def _event(self, node: dict) -> Q:
+        events = self._events(node["event"], node.get("filters", []), node.get("window"))
+        parts: list[Q] = []
+        count = node.get("count")
+        if count is None or (count["op"] == "at_least" and count["value"] == 1):
+            parts.append(Q(Exists(events)))
+        else:
+            counted = events.values("profile_id").annotate(n=Count("pk")).values("n")
+            total = Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+            parts.append(Q(COUNT_LOOKUPS[count["op"]](total, count["value"])))
+        aggregate = node.get("aggregate")
+        if aggregate:
+            fn = Sum if aggregate["fn"] == "sum" else Avg
+            amount = JSONNumber("properties", aggregate["property"])
+            per_profile = events.values("profile_id").annotate(a=fn(amount)).values("a")
+            value = Subquery(per_profile, output_field=FloatField())
+            lookup = LOOKUPS[aggregate["op"]]
+            if aggregate["fn"] == "sum":
+                total = Coalesce(value, Value(0.0))
+                parts.append(Q(lookup(total, float(aggregate["value"]))))
+            else:
+                parts.append(_not_null_and(value, lookup(value, float(aggregate["value"]))))
+        did = reduce(and_, parts)
+        return did if node["op"] == "did" else ~did
+
+    def _sequence(self, node: dict) -> Q:
+        within = timedelta(days=node["within_days"])
+        first = self._events(node["first"]["event"], node["first"].get("filters", []), node.get("window"))
+        follow_up = self._events(
+            node["then"]["event"], node["then"].get("filters", []), None, profile_ref="profile_id"
+        ).filter(
+            timestamp__gt=OuterRef("timestamp"),
+            timestamp__lte=ExpressionWrapper(
+                OuterRef("timestamp") + Value(within), output_field=DateTimeField()
+            ),
+        )
+        if node["op"] == "did":
+            return Q(Exists(first.filter(Exists(follow_up))))
+        # Only a first event whose follow-up time is over can show that nothing followed.
+        return Q(Exists(first.filter(timestamp__lte=self.now - within).filter(~Exists(follow_up))))

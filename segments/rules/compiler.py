@@ -135,7 +135,11 @@ class _Compiler:
         return _not_null_and(score, LOOKUPS[node["op"]](score, float(node["value"])))
 
     def _audience(self, node: dict) -> Q:
-        from segments.models import Membership  # defined by the audiences part of segments
+        try:
+            from segments.models import Membership  # the audiences part of segments defines it
+        except ImportError as exc:
+            message = "audience conditions are not available yet"
+            raise RuleError([{"path": "audience_id", "message": message}]) from exc
 
         current = Membership.objects.filter(
             audience_id=node["audience_id"], profile_id=OuterRef("pk"), exited_at__isnull=True

@@ -186,10 +186,11 @@ def comparison_sql(loc: _Locator, op: str, value, now: datetime) -> tuple[str, l
         return (eq if op == "equals" else f"(NOT coalesce({eq}, FALSE))"), params
     if op in ("contains", "starts_with"):
         sql, p = loc.typed("text")
-        pattern = _escape_like(value.lower()) + "%"
+        # LOWER() on both sides: the same folding on each database (SQLite folds ASCII letters only).
+        pattern = _escape_like(value) + "%"
         if op == "contains":
             pattern = "%" + pattern
-        return f"(LOWER({sql}) LIKE %s ESCAPE '\\')", [*p, pattern]
+        return f"(LOWER({sql}) LIKE LOWER(%s) ESCAPE '\\')", [*p, pattern]
     if op == "in":
         parts, params = [], []
         texts = [v for v in value if isinstance(v, str)]

@@ -12,6 +12,7 @@ import json
 from datetime import datetime, timedelta
 from functools import lru_cache, reduce
 from operator import and_, or_
+from typing import TYPE_CHECKING
 
 from django.db.models import (
     Avg,
@@ -39,13 +40,16 @@ from django.db.models.lookups import (
 )
 from django.utils import timezone
 
-from profiles.models import Event, Profile
-
 from .dates import parse_date, window_end
 from .errors import RuleError
 from .scores import score_provider
 from .sql import JSONCondition, JSONNumber
 from .validation import validate
+
+if TYPE_CHECKING:
+    from profiles.models import Profile
+
+# The models are imported where used, so this package imports before the app registry is ready.
 
 LOOKUPS = {
     "equals": Exact,
@@ -83,11 +87,15 @@ def compile_rule(rule: dict, *, now: datetime | None = None) -> Q:
 
 def matching_profiles(rule: dict, *, now: datetime | None = None) -> QuerySet[Profile]:
     """Every profile the rule selects, as one query."""
+    from profiles.models import Profile
+
     return Profile.objects.filter(compile_rule(rule, now=now))
 
 
 def evaluate(rule: dict, profile: Profile | int, *, now: datetime | None = None) -> bool:
     """Whether one profile matches: the same compiled query, restricted to that profile."""
+    from profiles.models import Profile
+
     pk = profile.pk if isinstance(profile, Profile) else int(profile)
     return Profile.objects.filter(pk=pk).filter(compile_rule(rule, now=now)).exists()
 
@@ -149,6 +157,8 @@ class _Compiler:
 
     # --- events ----------------------------------------------------------------------------
     def _events(self, event: str, filters: list[dict], window: dict | None, profile_ref: str = "pk"):
+        from profiles.models import Event
+
         qs = Event.objects.filter(profile_id=OuterRef(profile_ref), event=event)
         for flt in filters:
             qs = qs.filter(

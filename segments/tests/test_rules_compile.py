@@ -192,6 +192,46 @@ class TestEventConditions:
         assert selected(event("Order Completed", "did_not", **details)) == ids(orders, "tom", "ann", "anon")
 
 
+class TestEdges:
+    def test_an_event_exactly_n_days_ago_is_in_the_last_n_days(self, people):
+        EventFactory(profile=people["sarah"], event="Order Completed", timestamp=days_ago(60))
+        assert selected(event("Order Completed", window={"type": "last_days", "days": 60})) == ids(
+            people, "sarah"
+        )
+        assert selected(event("Order Completed", window={"type": "last_days", "days": 59.99})) == set()
+
+    def test_a_between_window_ending_on_a_date_includes_that_whole_day(self, people):
+        EventFactory(
+            profile=people["sarah"],
+            event="Order Completed",
+            timestamp=datetime(2026, 3, 1, 23, 59, tzinfo=UTC),
+        )
+        EventFactory(
+            profile=people["tom"], event="Order Completed", timestamp=datetime(2026, 3, 2, tzinfo=UTC)
+        )
+        window = {"type": "between", "from": "2026-03-01", "to": "2026-03-01"}
+        assert selected(event("Order Completed", window=window)) == ids(people, "sarah")
+        exclusive = {"type": "between", "from": "2026-03-01", "to": "2026-03-02T00:00:00Z"}
+        assert selected(event("Order Completed", window=exclusive)) == ids(people, "sarah")
+
+    def test_a_follow_up_exactly_at_the_end_of_the_time_counts(self, people):
+        EventFactory(profile=people["sarah"], event="Product Viewed", timestamp=days_ago(10))
+        EventFactory(profile=people["sarah"], event="Order Completed", timestamp=days_ago(8))
+        EventFactory(profile=people["tom"], event="Product Viewed", timestamp=days_ago(10))
+        EventFactory(
+            profile=people["tom"], event="Order Completed", timestamp=days_ago(10)
+        )  # same moment: not after
+        rule = {
+            "type": "sequence",
+            "op": "did",
+            "first": {"event": "Product Viewed"},
+            "then": {"event": "Order Completed"},
+            "within_days": 2,
+        }
+        assert selected(rule) == ids(people, "sarah")
+        assert selected({**rule, "op": "did_not"}) == ids(people, "tom")
+
+
 class TestSequenceConditions:
     @pytest.fixture
     def journeys(self, people):

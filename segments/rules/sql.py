@@ -217,7 +217,10 @@ def comparison_sql(loc: _Locator, op: str, value, now: datetime) -> tuple[str, l
 
 
 class JSONCondition(Expression):
-    """``column`` at ``path`` satisfies ``op value``: a boolean that is never NULL."""
+    """``column`` at ``path`` satisfies ``op value``: a boolean that is never NULL.
+
+    ``column`` names a NOT NULL JSON column (traits, consent, properties).
+    """
 
     output_field = BooleanField()
     conditional = True
@@ -244,6 +247,14 @@ class JSONCondition(Expression):
         vendor = "postgresql" if connection.vendor == "postgresql" else "sqlite"
         if vendor == "sqlite" and connection.vendor != "sqlite":
             raise NotImplementedError(f"rules do not support the {connection.vendor} database")
+        if vendor == "postgresql" and self.op in ("equals", "in", "not_equals"):
+            contained = self._pg_containment(col_sql, col_params)
+        else:
+            contained = None
+        if contained:
+            # traits, consent and properties are NOT NULL columns, so containment is never NULL;
+            # left bare, a GIN (jsonb_path_ops) index on the column can answer it.
+            return contained
         if self.path.has_list:
             loc = _Locator(vendor, col_sql, col_params, self.path.item_keys)
             sql, params = loc.in_list_items(
@@ -254,6 +265,34 @@ class JSONCondition(Expression):
             sql, params = comparison_sql(loc, self.op, self.value, self.now)
         false = "FALSE" if vendor == "postgresql" else "0"
         return f"coalesce({sql}, {false})", params
+
+    def _pg_containment(self, col_sql: str, col_params: list) -> tuple[str, list] | None:
+        """Equality as jsonb containment (``@>``): the same meaning, several times faster, GIN-indexable.
+
+        ``{"products": [{"category": "yoga"}]}`` is contained exactly when some item of the
+        list ``products`` has the string ``category`` "yoga"; a typed value never equals
+        another type, as in the generic path. "Some item is not equal" has no containment
+        form, so not_equals through a list takes the generic path.
+        """
+        if self.op == "not_equals" and self.path.has_list:
+            return None
+
+        def document(value) -> str:
+            inner = value
+            if self.path.has_list:
+                for key in reversed(self.path.item_keys):
+                    inner = {key: inner}
+                inner = [inner]
+            for key in reversed(self.path.keys):
+                inner = {key: inner}
+            return json.dumps(inner)
+
+        values = self.value if self.op == "in" else [self.value]
+        sql = " OR ".join([f"{col_sql} @> %s::jsonb"] * len(values))
+        params = [p for value in values for p in (*col_params, document(value))]
+        if self.op == "not_equals":
+            return f"(NOT ({sql}))", params
+        return f"({sql})", params
 
 
 class JSONNumber(Expression):

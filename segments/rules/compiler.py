@@ -9,7 +9,7 @@ are parameters (see ``sql.py``).
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache, reduce
 from operator import and_, or_
 from typing import TYPE_CHECKING
@@ -82,7 +82,10 @@ def compile_rule(rule: dict, *, now: datetime | None = None) -> Q:
     Raises RuleError for an invalid rule.
     """
     ensure_valid(rule)
-    return _Compiler(now or timezone.now()).node(rule)
+    now = now or timezone.now()
+    if timezone.is_naive(now):
+        now = now.replace(tzinfo=UTC)
+    return _Compiler(now).node(rule)
 
 
 def matching_profiles(rule: dict, *, now: datetime | None = None) -> QuerySet[Profile]:

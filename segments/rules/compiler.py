@@ -21,11 +21,9 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     FloatField,
-    IntegerField,
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
 )
@@ -58,7 +56,8 @@ LOOKUPS = {
     "lt": LessThan,
     "lte": LessThanOrEqual,
 }
-COUNT_LOOKUPS = {"at_least": GreaterThanOrEqual, "at_most": LessThanOrEqual, "exactly": Exact}
+LOOKUP_NAMES = {"equals": "exact", "gt": "gt", "gte": "gte", "lt": "lt", "lte": "lte"}
+COUNT_LOOKUP_NAMES = {"at_least": "gte", "at_most": "lte", "exactly": "exact"}
 
 
 @lru_cache(maxsize=512)
@@ -81,11 +80,15 @@ def compile_rule(rule: dict, *, now: datetime | None = None) -> Q:
     ``now`` fixes the evaluation time of relative windows (default: the current time).
     Raises RuleError for an invalid rule.
     """
+    return _compile(rule, now=now, profile_pk=None)
+
+
+def _compile(rule: dict, *, now: datetime | None, profile_pk: int | None) -> Q:
     ensure_valid(rule)
     now = now or timezone.now()
     if timezone.is_naive(now):
         now = now.replace(tzinfo=UTC)
-    return _Compiler(now).node(rule)
+    return _Compiler(now, profile_pk).node(rule)
 
 
 def matching_profiles(rule: dict, *, now: datetime | None = None) -> QuerySet[Profile]:
@@ -100,7 +103,8 @@ def evaluate(rule: dict, profile: Profile | int, *, now: datetime | None = None)
     from profiles.models import Profile
 
     pk = profile.pk if isinstance(profile, Profile) else int(profile)
-    return Profile.objects.filter(pk=pk).filter(compile_rule(rule, now=now)).exists()
+    # The scope only narrows the grouped subqueries to this profile's events; the meaning is unchanged.
+    return Profile.objects.filter(pk=pk).filter(_compile(rule, now=now, profile_pk=pk)).exists()
 
 
 def _not_null_and(expression, lookup) -> Q:
@@ -108,9 +112,24 @@ def _not_null_and(expression, lookup) -> Q:
     return Q(IsNull(expression, False)) & Q(lookup)
 
 
+def _compare(left: float, op: str, right: float) -> bool:
+    """The comparison in Python, for people with no matching events (count 0, sum 0)."""
+    return {
+        "at_least": left >= right,
+        "at_most": left <= right,
+        "exactly": left == right,
+        "equals": left == right,
+        "gt": left > right,
+        "gte": left >= right,
+        "lt": left < right,
+        "lte": left <= right,
+    }[op]
+
+
 class _Compiler:
-    def __init__(self, now: datetime):
+    def __init__(self, now: datetime, profile_pk: int | None = None):
         self.now = now
+        self.profile_pk = profile_pk  # evaluate(): keep every subquery to this one profile
 
     def node(self, node: dict) -> Q:
         return getattr(self, f"_{node['type']}")(node)
@@ -159,10 +178,15 @@ class _Compiler:
         return member if node.get("member", True) else ~member
 
     # --- events ----------------------------------------------------------------------------
-    def _events(self, event: str, filters: list[dict], window: dict | None, profile_ref: str = "pk"):
+    def _events(self, event: str, filters: list[dict], window: dict | None, profile_ref: str | None = "pk"):
+        """Matching events: correlated on the outer ``profile_ref``, or (None) for every profile in scope."""
         from profiles.models import Event
 
-        qs = Event.objects.filter(profile_id=OuterRef(profile_ref), event=event)
+        qs = Event.objects.filter(event=event)
+        if profile_ref:
+            qs = qs.filter(profile_id=OuterRef(profile_ref))
+        elif self.profile_pk is not None:
+            qs = qs.filter(profile_id=self.profile_pk)
         for flt in filters:
             qs = qs.filter(
                 JSONCondition("properties", flt["property"], flt["op"], flt.get("value"), now=self.now)
@@ -174,29 +198,42 @@ class _Compiler:
         return qs.order_by()
 
     def _event(self, node: dict) -> Q:
-        events = self._events(node["event"], node.get("filters", []), node.get("window"))
-        parts: list[Q] = []
-        count = node.get("count")
-        if count is None or (count["op"] == "at_least" and count["value"] == 1):
-            parts.append(Q(Exists(events)))
+        filters, window = node.get("filters", []), node.get("window")
+        count, aggregate = node.get("count"), node.get("aggregate")
+        if aggregate is None and (count is None or count == {"op": "at_least", "value": 1}):
+            did = Q(Exists(self._events(node["event"], filters, window)))
         else:
-            counted = events.values("profile_id").annotate(n=Count("pk")).values("n")
-            total = Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
-            parts.append(Q(COUNT_LOOKUPS[count["op"]](total, count["value"])))
-        aggregate = node.get("aggregate")
-        if aggregate:
-            fn = Sum if aggregate["fn"] == "sum" else Avg
-            amount = JSONNumber("properties", aggregate["property"])
-            per_profile = events.values("profile_id").annotate(a=fn(amount)).values("a")
-            value = Subquery(per_profile, output_field=FloatField())
-            lookup = LOOKUPS[aggregate["op"]]
-            if aggregate["fn"] == "sum":
-                total = Coalesce(value, Value(0.0))
-                parts.append(Q(lookup(total, float(aggregate["value"]))))
-            else:
-                parts.append(_not_null_and(value, lookup(value, float(aggregate["value"]))))
-        did = reduce(and_, parts)
+            did = self._counted(
+                self._events(node["event"], filters, window, profile_ref=None), count, aggregate
+            )
         return did if node["op"] == "did" else ~did
+
+    def _counted(self, events, count: dict | None, aggregate: dict | None) -> Q:
+        """Counts and aggregates as one GROUP BY profile ... HAVING, not a subquery per profile.
+
+        People without matching events are not in the grouped rows: whether they
+        match (count 0, sum 0, no average) is known here and added separately.
+        """
+        count = count or {"op": "at_least", "value": 1}
+        annotations = {"_n": Count("pk")}
+        having = {f"_n__{COUNT_LOOKUP_NAMES[count['op']]}": count["value"]}
+        zero_matches = _compare(0, count["op"], count["value"])
+        if aggregate:
+            amount = JSONNumber("properties", aggregate["property"])
+            lookup, value = LOOKUP_NAMES[aggregate["op"]], float(aggregate["value"])
+            if aggregate["fn"] == "sum":
+                annotations["_a"] = Coalesce(Sum(amount), Value(0.0), output_field=FloatField())
+                zero_matches = zero_matches and _compare(0.0, aggregate["op"], value)
+            else:
+                annotations["_a"] = Avg(amount, output_field=FloatField())
+                having["_a__isnull"] = False
+                zero_matches = False
+            having[f"_a__{lookup}"] = value
+        grouped = events.values("profile_id").annotate(**annotations).filter(**having).values("profile_id")
+        selected = Q(pk__in=grouped)
+        if zero_matches:
+            selected |= ~Q(pk__in=events.values("profile_id"))
+        return selected
 
     def _sequence(self, node: dict) -> Q:
         within = timedelta(days=node["within_days"])

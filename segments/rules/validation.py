@@ -84,9 +84,6 @@ def _comparison_errors(node: dict, path: str, path_key: str) -> Iterator[tuple[s
             parse_date(value)
         except ValueError as exc:
             yield f"{prefix}value", str(exc)
-    values = value if isinstance(value, list) else [value]
-    if any(isinstance(v, float) and not math.isfinite(v) for v in values):
-        yield f"{prefix}value", "numbers must be finite"
 
 
 def _window_errors(window: dict | None, path: str) -> Iterator[tuple[str, str]]:
@@ -154,6 +151,16 @@ def _json_depth(value, *, limit: int, depth: int = 0) -> int:
     return max((_json_depth(child, limit=limit, depth=depth + 1) for child in children), default=depth)
 
 
+def _has_non_finite(value) -> bool:
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, dict):
+        return any(_has_non_finite(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_non_finite(v) for v in value)
+    return False
+
+
 def validate(rule: dict, *, check_references: bool = True) -> None:
     """Raise :class:`RuleError` listing every problem found, or return None for a valid rule.
 
@@ -164,6 +171,8 @@ def validate(rule: dict, *, check_references: bool = True) -> None:
         raise RuleError([{"path": "", "message": "a rule is a JSON object"}])
     if _json_depth(rule, limit=4 * MAX_DEPTH + 8) > 4 * MAX_DEPTH + 8:
         raise RuleError([{"path": "", "message": f"conditions may nest at most {MAX_DEPTH} deep"}])
+    if _has_non_finite(rule):
+        raise RuleError([{"path": "", "message": "numbers must be finite (no NaN or Infinity)"}])
     errors = _schema_errors(rule)
     if errors:
         raise RuleError(errors)

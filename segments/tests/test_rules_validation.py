@@ -148,6 +148,13 @@ def test_nesting_is_bounded():
     assert problems(rule)  # refused before the recursive schema sees it
 
 
+def test_numbers_must_be_finite():
+    aggregate = {"fn": "avg", "property": "revenue", "op": "gt", "value": float("nan")}
+    assert problems({"type": "event", "op": "did", "event": "A", "aggregate": aggregate})[0][
+        "message"
+    ].startswith("numbers must be finite")
+
+
 def test_a_rule_must_be_an_object():
     assert problems(["type", "and"]) == [{"path": "", "message": "a rule is a JSON object"}]
 

@@ -182,7 +182,11 @@ class ProfileMerge(models.Model):
     """Record of an anonymous profile merged into another one (by identify or alias)."""
 
     into_profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="merges")
-    merged_profile_id = models.BigIntegerField(db_index=True, help_text="The id the merged profile had.")
+    merged_profile_id = models.BigIntegerField(
+        null=True,
+        db_index=True,
+        help_text="The id the merged profile had; empty when it was created and merged in the same batch.",
+    )
     reason = models.CharField(max_length=16, help_text="identify or alias")
     events_moved = models.PositiveIntegerField(default=0)
     merged_at = models.DateTimeField(auto_now_add=True)

@@ -135,6 +135,15 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "profiles.tasks.process_pending_events",
         "schedule": float(env_int("CXO_PROCESS_SWEEP_SECONDS", 30)),
     },
+    "destinations-retry-due-deliveries": {
+        # Safety net for webhook retries (a worker also schedules each retry at its back-off time).
+        "task": "segments.destinations.tasks.retry_due_deliveries",
+        "schedule": float(env_int("CXO_DESTINATION_SWEEP_SECONDS", 15)),
+    },
+    "destinations-run-due-exports": {
+        "task": "segments.destinations.tasks.run_due_exports",
+        "schedule": float(env_int("CXO_DESTINATION_SWEEP_SECONDS", 15)),
+    },
 }
 
 # --- auth, API ---------------------------------------------------------------------
@@ -170,6 +179,12 @@ CXO_MAX_BATCH_BYTES = env_int("CXO_MAX_BATCH_BYTES", 500 * 1024)
 CXO_FUTURE_TOLERANCE_SECONDS = env_int("CXO_FUTURE_TOLERANCE_SECONDS", 300)
 CXO_DEFAULT_RATE_LIMIT = env_int("CXO_DEFAULT_RATE_LIMIT", 20000)  # events per second per source
 CXO_PROCESS_BATCH_SIZE = env_int("CXO_PROCESS_BATCH_SIZE", 1000)
+
+# --- destinations (segments/destinations, docs/destinations.md) ------------------------
+CXO_EXPORT_DIR = Path(os.environ.get("CXO_EXPORT_DIR", VAR_DIR / "exports"))
+CXO_WEBHOOK_TIMEOUT_SECONDS = env_int("CXO_WEBHOOK_TIMEOUT_SECONDS", 10)
+CXO_WEBHOOK_RETRY_BASE_SECONDS = env_int("CXO_WEBHOOK_RETRY_BASE_SECONDS", 30)
+CXO_WEBHOOK_RETRY_MAX_SECONDS = env_int("CXO_WEBHOOK_RETRY_MAX_SECONDS", 3600)
 
 # --- i18n, static -------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

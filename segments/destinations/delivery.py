@@ -51,7 +51,9 @@ _opener = urllib.request.build_opener(_NoRedirect)
 
 def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str]:
     """POST ``body``; ``(status code or None, error text — empty on a 2xx)``."""
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    if not url.lower().startswith(("http://", "https://")):
+        return None, "Only http:// and https:// URLs can receive webhooks."
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 (checked)
     try:
         with _opener.open(request, timeout=settings.CXO_WEBHOOK_TIMEOUT_SECONDS) as response:
             response.read(65536)

@@ -6,6 +6,7 @@ one per chosen identity namespace (several values joined with ``|``), one per
 chosen trait (strings as they are, other values as JSON).
 """
 
+import contextlib
 import csv
 import json
 import os
@@ -101,7 +102,8 @@ def run_export(
         rows, skipped = write_csv(destination, temporary)
         os.replace(temporary, final)
     except Exception as exc:  # the run must record any failure, then the task may report it
-        temporary.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
         run.status = ExportRun.Status.FAILED
         run.error = f"{type(exc).__name__}: {exc}"[:2000]
         run.finished_at = timezone.now()

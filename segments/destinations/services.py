@@ -206,3 +206,28 @@ def start_export(*, destination_id: int) -> None:
     if not Destination.objects.filter(pk=destination_id, kind=Destination.Kind.FILE_EXPORT).exists():
         raise Conflict("Only a file export can be run.", code="not_a_file_export")
     tasks.run_export.delay(destination_id, "manual")
+
+
+def forget_profile(*, profile_id: int) -> int:
+    """GDPR erasure: remove a profile from every stored delivery body; returns how many bodies changed.
+
+    A queued delivery then sends the others in its batch (re-signed, same id); a
+    batch left empty is not sent. CSV files already written are not touched.
+    """
+    marker = f'"profile_id":{int(profile_id)},'
+    changed = 0
+    with transaction.atomic():
+        for delivery in Delivery.objects.select_for_update().filter(body__contains=marker):
+            body = json.loads(delivery.body)
+            for key in ("entered", "exited"):
+                body[key] = [entry for entry in body.get(key, []) if entry.get("profile_id") != profile_id]
+            delivery.body = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+            delivery.entered_count, delivery.exited_count = len(body["entered"]), len(body["exited"])
+            fields = ["body", "entered_count", "exited_count"]
+            if not (body["entered"] or body["exited"]) and delivery.status != Delivery.Status.DELIVERED:
+                delivery.status, delivery.next_attempt_at = Delivery.Status.DEAD, None
+                delivery.last_error = "Emptied by an erasure request; not sent."
+                fields += ["status", "next_attempt_at", "last_error"]
+            delivery.save(update_fields=fields)
+            changed += 1
+    return changed

@@ -21,3 +21,10 @@ def on_membership_changed(
     from segments.destinations import tasks
 
     tasks.queue_deliveries.delay(audience_id, [int(pk) for pk in entered], [int(pk) for pk in exited])
+
+
+def on_profile_erased(sender, *, profile_id: int, **kwargs) -> None:
+    """Erasure reaches the delivery log too: the profile is cut out of every stored body."""
+    from segments.destinations import services
+
+    services.forget_profile(profile_id=profile_id)

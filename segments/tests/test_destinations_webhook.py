@@ -248,3 +248,26 @@ def test_a_test_delivery_is_signed_and_marked_as_a_test(
     assert body["test"] is True
     assert body["entered"][0]["identities"] == {"email": ["test@example.com"]}
     assert Delivery.objects.get().is_test
+
+
+def test_erasing_a_profile_removes_it_from_stored_deliveries(webhook, receiver):
+    from profiles.signals import profile_erased
+
+    sarah = sharing_profile("sarah@example.com")
+    other = sharing_profile("other@example.com")
+    (shared,) = services.queue_membership_change(
+        audience_id=webhook.audience_id, entered=[sarah.pk, other.pk], exited=[]
+    )
+    Destination.objects.filter(pk=webhook.pk).update(batch_size=1)
+    alone, _ = services.queue_membership_change(
+        audience_id=webhook.audience_id, entered=[sarah.pk, other.pk], exited=[]
+    )
+
+    profile_erased.send(sender=None, profile_id=sarah.pk)
+
+    shared.refresh_from_db()
+    alone.refresh_from_db()
+    assert "sarah@example.com" not in shared.body and "other@example.com" in shared.body
+    assert shared.entered_count == 1
+    assert alone.status == Delivery.Status.DEAD  # nothing left to send
+    assert "sarah@example.com" not in alone.body

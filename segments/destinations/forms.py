@@ -5,10 +5,10 @@ import re
 from django import forms
 from django.apps import apps
 
-from segments.destinations.models import Destination
+from segments.destinations.models import SUBDIR_PATTERN, Destination
 from segments.destinations.services import NAMESPACES
 
-SUBDIR = re.compile(r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$")
+SUBDIR = re.compile(SUBDIR_PATTERN)
 TRAIT_KEY = re.compile(r"^[\w .:-]{1,100}$")
 
 

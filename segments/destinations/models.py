@@ -18,7 +18,10 @@ import secrets
 import uuid
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+
+SUBDIR_PATTERN = r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*\Z"  # no "..", no absolute paths
 
 
 def new_webhook_secret() -> str:
@@ -47,12 +50,29 @@ class Destination(models.Model):
     # webhook
     url = models.URLField(max_length=500, blank=True)
     secret = models.CharField(max_length=100, blank=True, default=new_webhook_secret)
-    batch_size = models.PositiveIntegerField(default=100, help_text="Profiles per POST (entered + exited).")
-    max_attempts = models.PositiveIntegerField(default=8, help_text="Failed attempts before dead-lettering.")
+    batch_size = models.PositiveIntegerField(
+        default=100,
+        validators=[MinValueValidator(1), MaxValueValidator(1000)],
+        help_text="Profiles per POST (entered + exited).",
+    )
+    max_attempts = models.PositiveIntegerField(
+        default=8,
+        validators=[MinValueValidator(1), MaxValueValidator(20)],
+        help_text="Failed attempts before dead-lettering.",
+    )
     # file export
-    interval_minutes = models.PositiveIntegerField(default=1440, help_text="Minutes between exports.")
+    interval_minutes = models.PositiveIntegerField(
+        default=1440,
+        validators=[MinValueValidator(5), MaxValueValidator(10080)],
+        help_text="Minutes between exports.",
+    )
     output_subdir = models.CharField(
-        max_length=100, blank=True, help_text="Folder under the export directory (CXO_EXPORT_DIR)."
+        max_length=100,
+        blank=True,
+        validators=[
+            RegexValidator(SUBDIR_PATTERN, "Use letters, digits, - and _ in folder names, separated by /.")
+        ],
+        help_text="Folder under the export directory (CXO_EXPORT_DIR).",
     )
     next_run_at = models.DateTimeField(
         null=True, blank=True, help_text="When the next scheduled export is due."

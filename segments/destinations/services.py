@@ -5,6 +5,7 @@ import uuid
 from datetime import datetime
 
 from django.apps import apps
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -68,7 +69,11 @@ def create_destination(
     )
     if secret:
         destination.secret = secret
-    destination.full_clean(exclude=["audience", "created_by"])
+    try:
+        destination.full_clean(exclude=["audience", "created_by"])
+    except ValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        raise DomainError(" ".join(messages), field=None if field == "__all__" else field) from exc
     destination.save()
     return destination
 

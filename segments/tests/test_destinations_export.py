@@ -113,3 +113,21 @@ def test_a_large_audience_is_exported_in_chunks(audience, monkeypatch):
     run = export.run_export(destination_id=make_export(audience).pk)
     rows = read_rows(run.path)[1:]
     assert [int(row[0]) for row in rows] == sorted(p.pk for p in people)
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"output_subdir": "../outside"}, "output_subdir"),
+        ({"output_subdir": "/etc"}, "output_subdir"),
+        ({"interval_minutes": 1}, "interval_minutes"),
+        ({"identity_namespaces": ["ssn"]}, "identity_namespaces"),
+    ],
+)
+def test_the_service_refuses_unsafe_or_invalid_settings(audience, fields, field):
+    from cxo_site.errors import DomainError
+
+    with pytest.raises(DomainError) as refused:
+        make_export(audience, **fields)
+    assert refused.value.field == field
+    assert not Destination.objects.exists()

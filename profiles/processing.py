@@ -216,8 +216,11 @@ def _process(items: list[tuple[Source, AcceptedMessage]]) -> ProcessResult:
             if message.raw_event_id:
                 dropped_raw_ids.append(message.raw_event_id)
             continue
-        if message.type == "identify" and isinstance(payload.get("traits"), dict):
-            state.apply_traits(payload["traits"], at)
+        if message.type == "identify":
+            # RudderStack's SDKs send identify traits in context.traits; Segment's at the top level.
+            state.apply_traits(
+                {**_dict(_dict(payload.get("context")).get("traits")), **_dict(payload.get("traits"))}, at
+            )
         state.seen(message.timestamp)
         state.new_events += 1
         pending_events.append((key, source, message))

@@ -171,6 +171,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Collection (Segment tracking spec) and management API of CXO.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- collection ---------------------------------------------------------------------
@@ -179,6 +182,8 @@ CXO_MAX_BATCH_BYTES = env_int("CXO_MAX_BATCH_BYTES", 500 * 1024)
 CXO_FUTURE_TOLERANCE_SECONDS = env_int("CXO_FUTURE_TOLERANCE_SECONDS", 300)
 CXO_DEFAULT_RATE_LIMIT = env_int("CXO_DEFAULT_RATE_LIMIT", 20000)  # events per second per source
 CXO_PROCESS_BATCH_SIZE = env_int("CXO_PROCESS_BATCH_SIZE", 1000)
+# GDPR erasure: VACUUM FULL rewrites the tables (a guarantee, but it locks them); plain VACUUM by default.
+CXO_ERASURE_VACUUM_FULL = env_bool("CXO_ERASURE_VACUUM_FULL", False)
 
 # --- destinations (segments/destinations, docs/destinations.md) ------------------------
 CXO_EXPORT_DIR = Path(os.environ.get("CXO_EXPORT_DIR", VAR_DIR / "exports"))

@@ -3,14 +3,31 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
 from drf_spectacular.views import SpectacularSwaggerSplitView
 
+from cxo_site import dashboard
 from cxo_site.roles import ADMIN, MARKETER, NAVIGATION, ROLES, has_role, role_required
 
 
 @role_required(*ROLES)
 def home(request):
-    return render(request, "home.html", {})
+    """The dashboard; htmx polls its live counts every 10 s (the ``counts`` partial)."""
+    if request.htmx:
+        response = render(request, "home.html#counts", {"counts": dashboard.live_counts()})
+    else:
+        response = render(
+            request,
+            "home.html",
+            {
+                "counts": dashboard.live_counts(),
+                "chart": dashboard.events_by_channel(),
+                "revenue": dashboard.revenue(),
+                "campaigns": dashboard.top_campaigns(),
+            },
+        )
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @login_required

@@ -1,10 +1,14 @@
 from django.urls import path
 
-from cxo_site.views import area_not_built
+from profiles import views
 
 app_name = "profiles"
 urlpatterns = [
-    path("", area_not_built, {"area": "profiles"}, name="search"),
-    path("agent/", area_not_built, {"area": "agent console"}, name="agent"),
-    path("sources/", area_not_built, {"area": "sources"}, name="source_list"),
+    path("", views.profile_search, name="search"),
+    path("<int:profile_id>/", views.profile_detail, name="detail"),
+    path("agent/", views.agent_console, name="agent"),
+    path("sources/", views.source_list, name="source_list"),
+    path("sources/<int:source_id>/", views.source_detail, name="source_detail"),
+    path("sources/<int:source_id>/debugger/", views.source_debugger, name="source_debugger"),
+    path("sources/<int:source_id>/rotate/", views.source_rotate_key, name="source_rotate_key"),
 ]

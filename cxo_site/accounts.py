@@ -22,7 +22,7 @@ def create_or_update_user(*, username: str, role: str, password: str | None = No
     user.is_staff = role == "admin"
     user.save()
     user.groups.remove(*Group.objects.filter(name__in=ROLES).exclude(name=role))
-    user.groups.add(Group.objects.get(name=role))
+    user.groups.add(Group.objects.get_or_create(name=role)[0])
     return user, created
 
 

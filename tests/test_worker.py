@@ -15,9 +15,13 @@ pytestmark = [pytest.mark.worker, pytest.mark.timeout(120)]
 
 def send(url: str, key: str, path: str, body: dict) -> int:
     request = urllib.request.Request(
-        f"{url}{path}", data=json.dumps(body).encode(), method="POST",
-        headers={"Content-Type": "application/json",
-                 "Authorization": "Basic " + base64.b64encode(f"{key}:".encode()).decode()},
+        f"{url}{path}",
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "Authorization": "Basic " + base64.b64encode(f"{key}:".encode()).decode(),
+        },
     )
     with urllib.request.urlopen(request, timeout=10) as response:
         return response.status
@@ -34,11 +38,29 @@ def wait_for(predicate, seconds: float = 30):
 
 def test_worker_turns_accepted_events_into_a_profile(celery_worker_process, live_server):
     source = SourceFactory()
-    assert send(live_server.url, source.write_key, "/v1/track",
-                {"anonymousId": "w-anon", "event": "Product Viewed", "messageId": "w1"}) == 200
-    assert send(live_server.url, source.write_key, "/v1/identify",
-                {"anonymousId": "w-anon", "userId": "w-user", "traits": {"email": "w@luma.example"},
-                 "messageId": "w2"}) == 200
+    assert (
+        send(
+            live_server.url,
+            source.write_key,
+            "/v1/track",
+            {"anonymousId": "w-anon", "event": "Product Viewed", "messageId": "w1"},
+        )
+        == 200
+    )
+    assert (
+        send(
+            live_server.url,
+            source.write_key,
+            "/v1/identify",
+            {
+                "anonymousId": "w-anon",
+                "userId": "w-user",
+                "traits": {"email": "w@luma.example"},
+                "messageId": "w2",
+            },
+        )
+        == 200
+    )
     # Durable before processed: the 200 came back with the raw messages committed.
     assert RawEvent.objects.count() == 2
     assert wait_for(lambda: not RawEvent.objects.filter(status=RawEvent.Status.PENDING).exists())

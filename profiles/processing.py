@@ -148,8 +148,13 @@ def _load_identities(wanted: dict[str, set[str]]) -> dict[tuple[str, str], int]:
 
 
 def process_messages(*, source: Source, messages: list[AcceptedMessage]) -> ProcessResult:
-    """Process messages of one source (the in-process bulk path, e.g. the demo generator)."""
+    """Process messages of one source (the in-process bulk path, e.g. an import)."""
     return _process([(source, message) for message in messages])
+
+
+def process_batch(items: list[tuple[Source, AcceptedMessage]]) -> ProcessResult:
+    """Process messages of several sources at once, in timestamp order (the demo generator's path)."""
+    return _process(items)
 
 
 @transaction.atomic

@@ -358,6 +358,11 @@ def _session(
     campaign: Campaign | None,
     returning: bool = False,
 ) -> bool:
+    """One visit: home, maybe a search, product views, and perhaps cart, checkout and an order.
+
+    A campaign touch stays in the context of every event of the visit (its UTM parameters), so an
+    order in the same visit carries the campaign.
+    """
     person = stream.person
     channel = "app" if person.prefers_app and rng.random() < 0.7 else "web"
     device = person.devices[-1] if channel == "app" else person.devices[0]
@@ -368,26 +373,24 @@ def _session(
         and not stream.signed_in
     ):
         stream.identify(when, channel, device=device)
+
+    def add(type: str, at: datetime, **fields) -> dict:
+        return stream.add(type, at, channel, device=device, campaign=campaign, **fields)
+
     t = when
-    kind = "screen" if channel == "app" else "page"
-    stream.add(
-        kind,
+    add(
+        "screen" if channel == "app" else "page",
         t,
-        channel,
-        device=device,
-        campaign=campaign,
         name="Home",
         properties={"path": "/", "referrer": campaign.source if campaign else ""},
     )
     if rng.random() < 0.3:
         t += timedelta(seconds=rng.uniform(5, 60))
-        stream.add("track", t, channel, device=device, event="Products Searched", properties={"query": focus})
+        add("track", t, event="Products Searched", properties={"query": focus})
     viewed = rng.sample(BY_CATEGORY[focus], k=min(len(BY_CATEGORY[focus]), 1 + _poisson(rng, 1.5)))
     for product in viewed:
         t += timedelta(seconds=rng.uniform(10, 120))
-        stream.add(
-            "track", t, channel, device=device, event="Product Viewed", properties=_product_props(product)
-        )
+        add("track", t, event="Product Viewed", properties=_product_props(product))
     coupon = (
         COUPONS[rng.randrange(len(COUPONS))]
         if rng.random() < 0.25 * (1 + person.discount_responsiveness)
@@ -399,36 +402,19 @@ def _session(
     basket = viewed[: rng.choice([1, 1, 2])]
     for product in basket:
         t += timedelta(seconds=rng.uniform(5, 60))
-        stream.add(
-            "track",
-            t,
-            channel,
-            device=device,
-            event="Product Added",
-            properties={**_product_props(product), "quantity": 1},
-        )
+        add("track", t, event="Product Added", properties={**_product_props(product), "quantity": 1})
     if rng.random() > 0.75:
         return False
     t += timedelta(seconds=rng.uniform(20, 120))
-    stream.add(
-        "track",
-        t,
-        channel,
-        device=device,
-        event="Checkout Started",
-        properties={"products": [_product_props(p) for p in basket]},
-    )
+    add("track", t, event="Checkout Started", properties={"products": [_product_props(p) for p in basket]})
     if rng.random() > 0.6:
         return False
     t += timedelta(seconds=rng.uniform(30, 300))
-    order_id = f"W{stream.seed}-{person.index}-{stream.n}"
-    stream.add(
+    add(
         "track",
         t,
-        channel,
-        device=device,
         event="Order Completed",
-        properties=_order_properties(rng, basket, order_id, coupon),
+        properties=_order_properties(rng, basket, f"W{stream.seed}-{person.index}-{stream.n}", coupon),
     )
     return True
 

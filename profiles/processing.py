@@ -11,6 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import msgspec
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
@@ -334,20 +335,7 @@ def _process(items: list[tuple[Source, AcceptedMessage]]) -> ProcessResult:
         row.is_known = pk in known
         row.display_name = _display_name(state.traits) or row.display_name
         updates.append(row)
-    Profile.objects.bulk_update(
-        updates,
-        [
-            "traits",
-            "trait_timestamps",
-            "consent",
-            "first_seen",
-            "last_seen",
-            "event_count",
-            "is_known",
-            "display_name",
-        ],
-        batch_size=1000,
-    )
+    _update_profiles(updates)
 
     if dropped_raw_ids:
         RawEvent.objects.filter(pk__in=dropped_raw_ids).delete()
@@ -362,6 +350,41 @@ def _process(items: list[tuple[Source, AcceptedMessage]]) -> ProcessResult:
             )
         )
     return result
+
+
+def _update_profiles(profiles: list[Profile]) -> None:
+    """One parameterised UPDATE per profile, sent together (psycopg pipelines executemany).
+
+    Django's bulk_update builds a CASE expression per field that PostgreSQL plans slowly for
+    thousands of rows; this is several times faster for the same result.
+    """
+    if not profiles:
+        return
+    json = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
+    sql = (
+        f"UPDATE {Profile._meta.db_table} SET traits = {json}, trait_timestamps = {json}, consent = {json}, "  # noqa: S608
+        "first_seen = %s, last_seen = %s, event_count = %s, is_known = %s, display_name = %s WHERE id = %s"
+    )
+    params = [
+        (
+            dumps(p.traits),
+            dumps(p.trait_timestamps),
+            dumps(p.consent),
+            p.first_seen,
+            p.last_seen,
+            p.event_count,
+            p.is_known,
+            p.display_name,
+            p.pk,
+        )
+        for p in profiles
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+
+
+def dumps(value) -> str:
+    return msgspec.json.encode(value).decode()
 
 
 def _dict(value) -> dict:

@@ -13,9 +13,10 @@ from datetime import UTC, datetime, timedelta
 
 import msgspec
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
+from profiles.bulk import insert_rows
 from profiles.consent import collect_denied
 from profiles.messages import AcceptedMessage
 from profiles.models import MessageType, RawEvent, Source
@@ -206,13 +207,19 @@ def accept(
 
 def _insert_raw(source_id: int, messages: list[AcceptedMessage]) -> set[str]:
     """One multi-row INSERT that skips messageIds this source already sent; returns the inserted ids."""
-    table = RawEvent._meta.db_table
-    placeholders = "(%s, %s, %s, %s, %s, %s, %s, %s, %s)"
-    payload_cast = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
-    row_sql = placeholders.replace("%s, %s, %s, %s", f"%s, %s, %s, {payload_cast}", 1)
-    params: list = []
-    for m in messages:
-        params += [
+    columns = [
+        "source_id",
+        "message_id",
+        "type",
+        "payload",
+        "received_at",
+        "timestamp",
+        "timestamp_clamped",
+        "status",
+        "error",
+    ]
+    rows = [
+        (
             source_id,
             m.message_id,
             m.type,
@@ -222,12 +229,15 @@ def _insert_raw(source_id: int, messages: list[AcceptedMessage]) -> set[str]:
             m.timestamp_clamped,
             RawEvent.Status.PENDING,
             "",
-        ]
-    sql = (
-        f"INSERT INTO {table} (source_id, message_id, type, payload, received_at, timestamp, "  # noqa: S608 - no user input in the SQL text
-        f"timestamp_clamped, status, error) VALUES {', '.join([row_sql] * len(messages))} "
-        "ON CONFLICT (source_id, message_id) DO NOTHING RETURNING message_id"
+        )
+        for m in messages
+    ]
+    inserted = insert_rows(
+        RawEvent,
+        columns,
+        rows,
+        json_columns=frozenset({"payload"}),
+        on_conflict="ON CONFLICT (source_id, message_id) DO NOTHING",
+        returning="message_id",
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return {row[0] for row in cursor.fetchall()}
+    return set(inserted)

@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 
 from profiles import identity as ids
+from profiles.bulk import insert_rows
 from profiles.consent import parse_consent
 from profiles.messages import AcceptedMessage
 from profiles.models import Event, Identity, Profile, ProfileMerge, RawEvent, Source
@@ -289,7 +290,23 @@ def _process(items: list[tuple[Source, AcceptedMessage]]) -> ProcessResult:
                 profile_id=db_id(key), last_seen=items[-1][1].timestamp
             )
 
-    # The event store.
+    # The event store: one multi-row INSERT per chunk.
+    columns = [
+        "profile_id",
+        "source_id",
+        "raw_event_id",
+        "message_id",
+        "type",
+        "event",
+        "channel",
+        "timestamp",
+        "received_at",
+        "properties",
+        "context",
+        "anonymous_id",
+        "user_id",
+        "timestamp_clamped",
+    ]
     events = [
         Event(
             profile_id=db_id(key),
@@ -309,7 +326,31 @@ def _process(items: list[tuple[Source, AcceptedMessage]]) -> ProcessResult:
         )
         for key, source, message in pending_events
     ]
-    Event.objects.bulk_create(events, batch_size=2000)
+    rows = [
+        (
+            e.profile_id,
+            e.source_id,
+            e.raw_event_id,
+            e.message_id,
+            e.type,
+            e.event,
+            e.channel,
+            e.timestamp,
+            e.received_at,
+            dumps(e.properties),
+            dumps(e.context),
+            e.anonymous_id,
+            e.user_id,
+            e.timestamp_clamped,
+        )
+        for e in events
+    ]
+    for event, pk in zip(
+        events,
+        insert_rows(Event, columns, rows, json_columns=frozenset({"properties", "context"}), returning="id"),
+        strict=True,
+    ):
+        event.pk = event.id = pk
     result.stored = len(events)
 
     # Profile aggregates.

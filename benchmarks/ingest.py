@@ -135,7 +135,7 @@ def main() -> None:
     q = statistics.quantiles(latencies, n=100)
     accepted_rate = events / elapsed
 
-    os.environ.update({"DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "cxo_site.settings"})
+    os.environ.update({**env, "DJANGO_SETTINGS_MODULE": "cxo_site.settings"})
     import django
 
     django.setup()

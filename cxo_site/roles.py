@@ -23,7 +23,7 @@ NAVIGATION = [
     ("Profiles", "profiles:search", ROLES, True),
     ("Agent console", "profiles:agent", (AGENT, ADMIN), True),
     ("Sources", "profiles:source_list", (ADMIN, MARKETER), True),
-    ("Audiences", "segments:home", (MARKETER, ADMIN), False),
+    ("Audiences", "segments:home", (MARKETER, ADMIN), True),
     ("Offers", "offers:home", (MARKETER, ADMIN), False),
     ("Journeys", "journeys:home", (MARKETER, ADMIN), False),
     ("Analytics", "analytics:home", (MARKETER, ADMIN), False),

@@ -135,6 +135,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "profiles.tasks.process_pending_events",
         "schedule": float(env_int("CXO_PROCESS_SWEEP_SECONDS", 30)),
     },
+    "evaluate-time-dependent-audiences": {
+        # Moves people out of "no purchase in 60 days"-style audiences on time.
+        "task": "segments.tasks.evaluate_time_dependent_audiences",
+        "schedule": float(env_int("CXO_AUDIENCE_REEVALUATE_SECONDS", 900)),
+    },
     "destinations-retry-due-deliveries": {
         # Safety net for webhook retries (a worker also schedules each retry at its back-off time).
         "task": "segments.destinations.tasks.retry_due_deliveries",

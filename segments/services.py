@@ -1,0 +1,148 @@
+"""Write-side use cases of audiences: create, change, evaluate (batch, streaming, on demand)."""
+
+from collections import defaultdict
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from cxo_site.errors import DomainError
+from profiles.models import Profile
+from segments import rules
+from segments.models import Audience, AudienceEvaluation, AudienceSizeSnapshot, Membership
+from segments.signals import membership_changed
+
+How = Membership.How
+
+
+@transaction.atomic
+def create_audience(*, name: str, rule: dict, created_by=None, description: str = "") -> Audience:
+    rules.validate(rule)
+    if Audience.objects.filter(name__iexact=name.strip()).exists():
+        raise DomainError("An audience with this name already exists.", field="name", code="audience_exists")
+    audience = Audience(name=name.strip(), rule=rule, created_by=created_by, description=description)
+    audience.full_clean()
+    audience.save()
+    start_evaluation(audience=audience)
+    return audience
+
+
+@transaction.atomic
+def update_audience(*, audience: Audience, **changes) -> Audience:
+    if "rule" in changes:
+        rules.validate(changes["rule"])
+    for field, value in changes.items():
+        setattr(audience, field, value)
+    audience.full_clean()
+    audience.save()
+    if "rule" in changes:
+        start_evaluation(audience=audience)
+    return audience
+
+
+def start_evaluation(*, audience: Audience) -> AudienceEvaluation:
+    """Queue a batch evaluation after the current transaction commits; returns the job to poll."""
+    from segments import tasks
+
+    job = AudienceEvaluation.objects.create(audience=audience)
+    transaction.on_commit(lambda: tasks.evaluate_audience.delay(audience.pk, job.pk))
+    return job
+
+
+def evaluate_audience(
+    *, audience_id: int, evaluation_id: int | None = None, now: datetime | None = None
+) -> dict:
+    """Batch: re-evaluate the audience over every profile and record who entered and who left."""
+    now = now or timezone.now()
+    job = AudienceEvaluation.objects.filter(pk=evaluation_id).first() if evaluation_id else None
+    if job:
+        AudienceEvaluation.objects.filter(pk=job.pk).update(status="running", started_at=now, progress=10)
+    try:
+        audience = Audience.objects.get(pk=audience_id)
+        counts = _reconcile(audience, scope=None, how=How.BATCH, now=now)
+    except Exception as error:
+        if job:
+            AudienceEvaluation.objects.filter(pk=job.pk).update(
+                status="failed", error=str(error)[:2000], finished_at=timezone.now()
+            )
+        raise
+    AudienceSizeSnapshot.objects.create(audience=audience, at=now, size=counts["size"])
+    Audience.objects.filter(pk=audience.pk).update(last_evaluated_at=now)
+    if job:
+        AudienceEvaluation.objects.filter(pk=job.pk).update(
+            status="done",
+            progress=100,
+            finished_at=timezone.now(),
+            entered=counts["entered"],
+            exited=counts["exited"],
+            still_in=counts["still_in"],
+        )
+    return counts
+
+
+@transaction.atomic
+def _reconcile(audience: Audience, *, scope: list[int] | None, how: str, now: datetime) -> dict:
+    """Make open memberships equal the rule's matches, for everyone (scope None) or some profiles.
+
+    Both sides of the difference are computed by the database: entered = matching and not open,
+    exited = open and not matching.
+    """
+    if audience.kind != Audience.Kind.RULE or not audience.is_active:
+        return {"entered": 0, "exited": 0, "still_in": 0, "size": audience.size}
+    matching = rules.matching_profiles(audience.rule, now=now)
+    open_stays = Membership.objects.select_for_update().filter(audience=audience, exited_at=None)
+    if scope is not None:
+        matching = matching.filter(pk__in=scope)
+        open_stays = open_stays.filter(profile_id__in=scope)
+    is_open = Membership.objects.filter(audience=audience, exited_at=None, profile=OuterRef("pk"))
+    entered = list(matching.filter(~Exists(is_open)).values_list("pk", flat=True))
+    still_matching = matching.filter(pk=OuterRef("profile_id"))
+    exited = list(open_stays.filter(~Exists(still_matching)).values_list("profile_id", flat=True))
+    if exited:
+        Membership.objects.filter(audience=audience, exited_at=None, profile_id__in=exited).update(
+            exited_at=now, exited_how=how
+        )
+    Membership.objects.bulk_create(
+        [Membership(audience=audience, profile_id=pk, entered_at=now, entered_how=how) for pk in entered],
+        batch_size=2000,
+    )
+    size = Membership.objects.filter(audience=audience, exited_at=None).count()
+    Audience.objects.filter(pk=audience.pk).update(size=size)
+    if entered or exited:
+        transaction.on_commit(
+            lambda: membership_changed.send(
+                sender=Audience, audience_id=audience.pk, entered=entered, exited=exited, how=how
+            )
+        )
+    return {"entered": len(entered), "exited": len(exited), "still_in": size - len(entered), "size": size}
+
+
+def evaluate_profiles_streaming(
+    *, names_by_profile: dict[int, set[str] | None], now: datetime | None = None
+) -> None:
+    """Streaming: re-evaluate, for the profiles a processed batch touched, only the audiences their new
+    events can affect (a rule's ``event_names`` None means any event can; a profile's names None means
+    every audience, e.g. after a merge)."""
+    now = now or timezone.now()
+    affected: dict[int, list[int]] = defaultdict(list)
+    audiences = {a.pk: a for a in Audience.objects.filter(kind=Audience.Kind.RULE, is_active=True)}
+    for audience in audiences.values():
+        names = rules.event_names(audience.rule)
+        for profile_id, seen in names_by_profile.items():
+            if names is None or seen is None or names & seen:
+                affected[audience.pk].append(profile_id)
+    for audience_id, profile_ids in affected.items():
+        _reconcile(audiences[audience_id], scope=profile_ids, how=How.STREAMING, now=now)
+
+
+def evaluate_profile(*, profile: Profile, now: datetime | None = None) -> list[Audience]:
+    """On demand: bring one profile's memberships up to date; returns its current audiences."""
+    now = now or timezone.now()
+    for audience in Audience.objects.filter(kind=Audience.Kind.RULE, is_active=True):
+        _reconcile(audience, scope=[profile.pk], how=How.ON_DEMAND, now=now)
+    return list(Audience.objects.filter(memberships__profile=profile, memberships__exited_at=None))
+
+
+def delete_audience(*, audience: Audience) -> None:
+    audience.delete()

@@ -122,6 +122,7 @@ class AudienceDetailApi(APIView):
             AudienceOutput(services.update_audience(audience=audience, **data.validated_data)).data
         )
 
+    @extend_schema(responses={204: None})
     def delete(self, request, pk: int):
         services.delete_audience(audience=_audience(pk))
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -20,6 +20,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import BooleanField, Expression, F, FloatField
 
 # A strict ISO 8601 date or date-time: the same strings parse on both databases
@@ -246,7 +247,9 @@ class JSONCondition(Expression):
         col_sql, col_params = compiler.compile(self.column)
         vendor = "postgresql" if connection.vendor == "postgresql" else "sqlite"
         if vendor == "sqlite" and connection.vendor != "sqlite":
-            raise NotImplementedError(f"rules do not support the {connection.vendor} database")
+            raise ImproperlyConfigured(
+                f"audience rules run on SQLite and PostgreSQL, not {connection.vendor}"
+            )
         if vendor == "postgresql" and self.op in ("equals", "in", "not_equals"):
             contained = self._pg_containment(col_sql, col_params)
         else:

@@ -10,27 +10,11 @@ from profiles.models import Identity
 from profiles.processing import process_batch
 from segments import services
 from segments.models import Audience, AudienceEvaluation, Membership
+from segments.tests.test_rules_validation import YOGA_LAPSED
 from tests.factories import SourceFactory
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 11, 24, tzinfo=UTC)
-YOGA_LAPSED = {
-    "type": "and",
-    "conditions": [
-        {
-            "type": "event",
-            "op": "did",
-            "event": "Order Completed",
-            "filters": [{"property": "products[].category", "op": "equals", "value": "yoga"}],
-        },
-        {
-            "type": "event",
-            "op": "did_not",
-            "event": "Order Completed",
-            "window": {"type": "last_days", "days": 60},
-        },
-    ],
-}
 VIEWED = {"type": "event", "op": "did", "event": "Product Viewed"}
 
 

@@ -290,67 +290,32 @@ def _process(items: list[tuple[Source, AcceptedMessage]]) -> ProcessResult:
                 profile_id=db_id(key), last_seen=items[-1][1].timestamp
             )
 
-    # The event store: one multi-row INSERT per chunk.
-    columns = [
-        "profile_id",
-        "source_id",
-        "raw_event_id",
-        "message_id",
-        "type",
-        "event",
-        "channel",
-        "timestamp",
-        "received_at",
-        "properties",
-        "context",
-        "anonymous_id",
-        "user_id",
-        "timestamp_clamped",
-    ]
-    events = [
-        Event(
-            profile_id=db_id(key),
-            source=source,
-            raw_event_id=message.raw_event_id,
-            message_id=message.message_id,
-            type=message.type,
-            event=_event_name(message),
-            channel=message_channel(message.payload),
-            timestamp=message.timestamp,
-            received_at=message.received_at,
-            properties=_dict(message.payload.get("properties")),
-            context=_dict(message.payload.get("context")),
-            anonymous_id=str(message.payload.get("anonymousId") or "")[:255],
-            user_id=str(message.payload.get("userId") or "")[:255],
-            timestamp_clamped=message.timestamp_clamped,
+    # The event store: one COPY (PostgreSQL) or multi-row INSERT per chunk. Columns are in the model's
+    # field order, so that the stored events can be built positionally (much cheaper than keywords).
+    columns = [f.column for f in Event._meta.concrete_fields if f.column != "id"]
+    values = [
+        (
+            db_id(key),
+            source.pk,
+            message.raw_event_id,
+            message.message_id,
+            message.type,
+            _event_name(message),
+            message_channel(message.payload),
+            message.timestamp,
+            message.received_at,
+            _dict(message.payload.get("properties")),
+            _dict(message.payload.get("context")),
+            str(message.payload.get("anonymousId") or "")[:255],
+            str(message.payload.get("userId") or "")[:255],
+            message.timestamp_clamped,
         )
         for key, source, message in pending_events
     ]
-    rows = [
-        (
-            e.profile_id,
-            e.source_id,
-            e.raw_event_id,
-            e.message_id,
-            e.type,
-            e.event,
-            e.channel,
-            e.timestamp,
-            e.received_at,
-            dumps(e.properties),
-            dumps(e.context),
-            e.anonymous_id,
-            e.user_id,
-            e.timestamp_clamped,
-        )
-        for e in events
-    ]
-    for event, pk in zip(
-        events,
-        insert_rows(Event, columns, rows, json_columns=frozenset({"properties", "context"}), returning="id"),
-        strict=True,
-    ):
-        event.pk = event.id = pk
+    assert columns[9:11] == ["properties", "context"], "Event's field order changed"  # noqa: S101
+    rows = [(*row[:9], dumps(row[9]), dumps(row[10]), *row[11:]) for row in values]
+    pks = insert_rows(Event, columns, rows, json_columns=frozenset({"properties", "context"}), returning="id")
+    events = [Event(pk, *row) for pk, row in zip(pks, values, strict=True)]
     result.stored = len(events)
 
     # Profile aggregates.

@@ -21,15 +21,32 @@ def scratch_database(name: str) -> str:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
     url = f"{PG}/{name}"
-    subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, check=True, env={**os.environ, "DATABASE_URL": url})
+    subprocess.run(
+        [PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, check=True, env={**os.environ, "DATABASE_URL": url}
+    )
     return url
 
 
 def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    mem = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
-                   if line.startswith("MemTotal"))) // 1024 // 1024
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    mem = (
+        int(
+            next(
+                line.split()[1]
+                for line in Path("/proc/meminfo").read_text().splitlines()
+                if line.startswith("MemTotal")
+            )
+        )
+        // 1024
+        // 1024
+    )
     pg = subprocess.run(["psql", "--version"], capture_output=True, text=True).stdout.strip()
     return f"{os.cpu_count()} cores ({cpu}), {mem} GiB RAM, Python {platform.python_version()}, {pg}"
 
@@ -41,5 +58,9 @@ def write_section(title: str, body: str) -> None:
     stamp = datetime.now(UTC).strftime("%Y-%m-%d")
     section = f"## {title}\n\n{body.strip()}\n\nMeasured {stamp} on {machine()}.\n\n"
     pattern = re.compile(rf"## {re.escape(title)}\n.*?(?=\n## |\Z)", re.S)
-    text = pattern.sub(lambda _: section.rstrip() + "\n", text) if pattern.search(text) else text + "\n" + section
+    text = (
+        pattern.sub(lambda _: section.rstrip() + "\n", text)
+        if pattern.search(text)
+        else text + "\n" + section
+    )
     page.write_text(text)

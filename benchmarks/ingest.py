@@ -33,14 +33,27 @@ def make_batch(client: int, n: int) -> bytes:
     messages = []
     for i in range(BATCH):
         person = (client * 7919 + n * 31 + i) % 20000
-        messages.append({
-            "type": "track", "messageId": str(uuid.uuid4()), "anonymousId": f"bench-anon-{person}",
-            "event": "Product Viewed", "timestamp": now,
-            "properties": {"product_id": f"P{i:04d}", "category": "yoga", "price": 55.95, "name": "Yoga Mat (sage)"},
-            "context": {"channel": "web", "library": {"name": "analytics.js", "version": "5.2.0"},
-                        "page": {"path": "/products/yoga-mat", "url": "https://luma.example/products/yoga-mat"},
-                        "userAgent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0"},
-        })
+        messages.append(
+            {
+                "type": "track",
+                "messageId": str(uuid.uuid4()),
+                "anonymousId": f"bench-anon-{person}",
+                "event": "Product Viewed",
+                "timestamp": now,
+                "properties": {
+                    "product_id": f"P{i:04d}",
+                    "category": "yoga",
+                    "price": 55.95,
+                    "name": "Yoga Mat (sage)",
+                },
+                "context": {
+                    "channel": "web",
+                    "library": {"name": "analytics.js", "version": "5.2.0"},
+                    "page": {"path": "/products/yoga-mat", "url": "https://luma.example/products/yoga-mat"},
+                    "userAgent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0",
+                },
+            }
+        )
     return json.dumps({"batch": messages, "sentAt": now}).encode()
 
 
@@ -72,7 +85,7 @@ def bulk_insert_rate(url: str, rows: list[tuple], clients: int) -> float:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("DROP TABLE IF EXISTS bench_raw")
         conn.execute("CREATE TABLE bench_raw (LIKE profiles_rawevent INCLUDING ALL)")
-    chunks = [rows[i:i + BATCH] for i in range(0, len(rows), BATCH)]
+    chunks = [rows[i : i + BATCH] for i in range(0, len(rows), BATCH)]
     share = [chunks[i::clients] for i in range(clients)]
     started = time.perf_counter()
     with multiprocessing.Pool(clients) as pool:
@@ -91,7 +104,8 @@ def _insert_chunks(url: str, chunks: list[list[tuple]]) -> None:
             conn.execute(
                 "INSERT INTO bench_raw (source_id, message_id, type, payload, received_at, timestamp, "
                 f"timestamp_clamped, status, error) VALUES {values} ON CONFLICT (source_id, message_id) DO NOTHING",
-                params)
+                params,
+            )
             conn.commit()
 
 
@@ -100,21 +114,49 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--workers", type=int, default=3)
-    parser.add_argument("--process-limit", type=int, default=60000, help="raw events to process into profiles")
+    parser.add_argument(
+        "--process-limit", type=int, default=60000, help="raw events to process into profiles"
+    )
     options = parser.parse_args()
 
     url = scratch_database("cxo_bench_ingest")
-    env = {**os.environ, "DATABASE_URL": url, "DJANGO_DEBUG": "false", "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-           "DJANGO_ALLOWED_HOSTS": "127.0.0.1", "DJANGO_SECURE_SSL_REDIRECT": "false",
-           "REDIS_URL": "redis://127.0.0.1:6379/14", "CELERY_BROKER_URL": "redis://127.0.0.1:6379/14",
-           "CXO_DEFAULT_RATE_LIMIT": "10000000", "CXO_LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "DJANGO_SECURE_SSL_REDIRECT": "false",
+        "REDIS_URL": "redis://127.0.0.1:6379/14",
+        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/14",
+        "CXO_DEFAULT_RATE_LIMIT": "10000000",
+        "CXO_LOG_LEVEL": "WARNING",
+    }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    out = subprocess.run([PYTHON, "manage.py", "create_source", "bench"], cwd=ROOT, env=env, capture_output=True,
-                         text=True, check=True).stdout
+    out = subprocess.run(
+        [PYTHON, "manage.py", "create_source", "bench"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     key = out.strip().splitlines()[-1]
     gunicorn = str(Path(PYTHON).with_name("gunicorn"))
-    server = subprocess.Popen([gunicorn, "cxo_site.wsgi:application", "--bind", f"127.0.0.1:{PORT}", "--workers",
-                               str(options.workers), "--log-level", "warning"], cwd=ROOT, env=env)
+    server = subprocess.Popen(
+        [
+            gunicorn,
+            "cxo_site.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{PORT}",
+            "--workers",
+            str(options.workers),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
     try:
         for _ in range(100):
             try:
@@ -139,14 +181,16 @@ def main() -> None:
     import django
 
     django.setup()
+    from profiles.ingestion import RAW_COLUMNS
     from profiles.models import RawEvent
     from profiles.processing import process_pending
 
-    rows = list(RawEvent.objects.order_by("id").values_list(
-        "source_id", "message_id", "type", "payload", "received_at", "timestamp", "timestamp_clamped", "status",
-        "error")[:options.process_limit])
-    RawEvent.objects.filter(id__gt=RawEvent.objects.order_by("id").values_list("id", flat=True)[options.process_limit - 1]
-                            ).update(status=RawEvent.Status.PROCESSED) if len(rows) == options.process_limit else None
+    rows = list(
+        RawEvent.objects.order_by("id").values_list(*RAW_COLUMNS)[: options.process_limit]
+    )
+    RawEvent.objects.filter(
+        id__gt=RawEvent.objects.order_by("id").values_list("id", flat=True)[options.process_limit - 1]
+    ).update(status=RawEvent.Status.PROCESSED) if len(rows) == options.process_limit else None
     t0 = time.perf_counter()
     processed = process_pending()
     processed_rate = processed / (time.perf_counter() - t0)

@@ -34,13 +34,34 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=120)
     options = parser.parse_args()
     url = scratch_database("cxo_bench_seed")
-    env = {**os.environ, "DATABASE_URL": url, "DJANGO_DEBUG": "false", "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-           "CXO_LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "CXO_LOG_LEVEL": "WARNING",
+    }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     started = time.monotonic()
-    child = subprocess.Popen([PYTHON, "manage.py", "seed_demo", "--profiles", str(options.profiles), "--days",
-                              str(options.days), "--today", "2026-11-24", "--truth-out", "/tmp/cxo_bench_truth.csv"],
-                             cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [
+            PYTHON,
+            "manage.py",
+            "seed_demo",
+            "--profiles",
+            str(options.profiles),
+            "--days",
+            str(options.days),
+            "--today",
+            "2026-11-24",
+            "--truth-out",
+            "/tmp/cxo_bench_truth.csv",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     peak, last_line = 0, ""
     while child.poll() is None:
         peak = max(peak, rss_kib(child.pid))

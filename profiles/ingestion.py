@@ -205,19 +205,21 @@ def accept(
     return result
 
 
+RAW_COLUMNS = [
+    "source_id",
+    "message_id",
+    "type",
+    "payload",
+    "received_at",
+    "timestamp",
+    "timestamp_clamped",
+    "status",
+    "error",
+]
+
+
 def _insert_raw(source_id: int, messages: list[AcceptedMessage]) -> set[str]:
     """One multi-row INSERT that skips messageIds this source already sent; returns the inserted ids."""
-    columns = [
-        "source_id",
-        "message_id",
-        "type",
-        "payload",
-        "received_at",
-        "timestamp",
-        "timestamp_clamped",
-        "status",
-        "error",
-    ]
     rows = [
         (
             source_id,
@@ -234,7 +236,7 @@ def _insert_raw(source_id: int, messages: list[AcceptedMessage]) -> set[str]:
     ]
     inserted = insert_rows(
         RawEvent,
-        columns,
+        RAW_COLUMNS,
         rows,
         json_columns=frozenset({"payload"}),
         on_conflict="ON CONFLICT (source_id, message_id) DO NOTHING",

@@ -8,6 +8,7 @@ rows (the HTTP path) or built in-process (the demo generator, bulk imports).
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 
 @dataclass(slots=True)
@@ -19,3 +20,27 @@ class AcceptedMessage:
     received_at: datetime
     timestamp_clamped: bool = False
     raw_event_id: int | None = None  # set when the message was stored as a RawEvent
+
+
+class StoredEvent(NamedTuple):
+    """An event as processing stored it, announced by ``profiles.signals.events_processed``.
+
+    The same fields as :class:`~profiles.models.Event` (in its column order), as a plain tuple:
+    building thousands of model instances per batch would cost more than storing them.
+    """
+
+    id: int
+    profile_id: int
+    source_id: int | None
+    raw_event_id: int | None
+    message_id: str
+    type: str
+    event: str
+    channel: str
+    timestamp: datetime
+    received_at: datetime
+    properties: dict
+    context: dict
+    anonymous_id: str
+    user_id: str
+    timestamp_clamped: bool

@@ -71,7 +71,8 @@ class RawEvent(models.Model):
         FAILED = "failed"
 
     id = models.BigAutoField(primary_key=True)
-    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="raw_events")
+    # No index of its own: the unique (source, message_id) constraint's index serves lookups by source.
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="raw_events", db_index=False)
     message_id = models.CharField(max_length=255)
     type = models.CharField(max_length=16, choices=MessageType.choices)
     payload = models.JSONField()
@@ -88,7 +89,9 @@ class RawEvent(models.Model):
             models.UniqueConstraint(fields=["source", "message_id"], name="raw_event_unique_message")
         ]
         indexes = [
-            models.Index(fields=["status", "id"], name="raw_event_status_id"),
+            # Only the processing queue is looked up by status: a partial index keeps it small, and
+            # marking a row processed does not add an entry to it.
+            models.Index(fields=["id"], name="raw_event_pending", condition=models.Q(status="pending")),
             models.Index(fields=["source", "-received_at"], name="raw_event_source_recent"),
         ]
 
@@ -152,7 +155,9 @@ class Event(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="events", db_index=False)
-    source = models.ForeignKey(Source, on_delete=models.SET_NULL, null=True, related_name="+")
+    # Not indexed: every index slows the hot insert path, and events are never looked up by source
+    # (deleting a source, rare, scans the table once).
+    source = models.ForeignKey(Source, on_delete=models.SET_NULL, null=True, related_name="+", db_index=False)
     raw_event = models.ForeignKey(
         RawEvent, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=True
     )

@@ -15,17 +15,30 @@ import msgspec
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from profiles import identity as ids
 from profiles.bulk import insert_rows
 from profiles.consent import parse_consent
-from profiles.messages import AcceptedMessage
+from profiles.messages import AcceptedMessage, StoredEvent
 from profiles.models import Event, Identity, Profile, ProfileMerge, RawEvent, Source
 from profiles.signals import events_processed, profiles_merged
 
 logger = logging.getLogger(__name__)
 
 BEHAVIOURAL = {"track", "page", "screen"}
+PROFILE_COLUMNS = [  # the order of the rows built for new profiles
+    "display_name",
+    "traits",
+    "trait_timestamps",
+    "consent",
+    "is_known",
+    "first_seen",
+    "last_seen",
+    "event_count",
+    "created_at",
+]
+PROFILE_JSON = frozenset({"traits", "trait_timestamps", "consent"})
 CHANNELS = {"web", "app", "store", "call_center", "email", "server"}
 PROCESSING_LOCK = (
     724_001  # PostgreSQL advisory lock id: one processor at a time keeps identity decisions serial
@@ -39,7 +52,7 @@ class ProcessResult:
     dropped: int = 0
     profiles_created: int = 0
     merges: int = 0
-    events: list[Event] = field(default_factory=list)
+    events: list[StoredEvent] = field(default_factory=list)
 
 
 @dataclass
@@ -183,17 +196,28 @@ def _process(items: list[tuple[Source, AcceptedMessage]]) -> ProcessResult:
     user_rows = Identity.objects.filter(profile_id__in=existing_ids, namespace=ids.USER_ID)
     user_of: dict[int, str | None] = dict.fromkeys(existing_ids)
     user_of.update(dict(user_rows.values_list("profile_id", "value")))
+    existing = {
+        p.pk: p
+        for p in Profile.objects.filter(pk__in=existing_ids).only(
+            "traits",
+            "trait_timestamps",
+            "consent",
+            "first_seen",
+            "last_seen",
+            "event_count",
+            "is_known",
+            "display_name",
+        )
+    }
     states = {
-        p.pk: ProfileState(
+        pk: ProfileState(
             traits=p.traits,
             trait_timestamps=p.trait_timestamps,
             consent=p.consent,
             first_seen=p.first_seen,
             last_seen=p.last_seen,
         )
-        for p in Profile.objects.filter(pk__in=existing_ids).only(
-            "traits", "trait_timestamps", "consent", "first_seen", "last_seen"
-        )
+        for pk, p in existing.items()
     }
     resolver = ids.Resolver(identities=identity_map, user_of=user_of)
 
@@ -232,11 +256,57 @@ def _process(items: list[tuple[Source, AcceptedMessage]]) -> ProcessResult:
         state.new_events += 1
         pending_events.append((key, source, message))
 
-    # New profiles that were not merged away within the batch.
-    created = {key for key in resolver.new_profiles if resolver.find(key) == key}
-    new_rows = {key: Profile() for key in sorted(created, reverse=True)}
-    if new_rows:
-        Profile.objects.bulk_create(new_rows.values())
+    # Each surviving profile's final row. A profile is known when it holds a user_id or an email:
+    # through its own identities, those of the profiles merged into it, or this batch's new ones.
+    merged_existing = [m for m in resolver.merges if m.merged > 0]
+    moved_counts = {m.merged: existing[m.merged].event_count for m in merged_existing if m.merged in existing}
+    touched = {resolver.find(key) for key in states}
+    counts = {key: existing[key].event_count if key in existing else 0 for key in touched}
+    known = {key for key in touched if key in existing and existing[key].is_known}
+    for merge in merged_existing:
+        into = resolver.find(merge.into)
+        counts[into] += moved_counts.get(merge.merged, 0)
+        if merge.merged in existing and existing[merge.merged].is_known:
+            known.add(into)
+    for (namespace, _value), key in resolver.new_identities.items():
+        if namespace in (ids.USER_ID, ids.EMAIL):
+            known.add(resolver.find(key))
+    final = {}
+    for key in touched:
+        state = states[key]
+        previous_name = existing[key].display_name if key in existing else ""
+        final[key] = Profile(
+            pk=key if key > 0 else None,
+            traits=state.traits,
+            trait_timestamps=state.trait_timestamps,
+            consent=state.consent,
+            first_seen=state.first_seen,
+            last_seen=state.last_seen,
+            event_count=counts[key] + state.new_events,
+            is_known=key in known,
+            display_name=_display_name(state.traits) or previous_name,
+        )
+
+    # New profiles (those not merged away within the batch), inserted with their final values.
+    new_rows = {key: final[key] for key in sorted(touched, reverse=True) if key < 0}
+    now = timezone.now()
+    profile_rows = [
+        (
+            p.display_name,
+            dumps(p.traits),
+            dumps(p.trait_timestamps),
+            dumps(p.consent),
+            p.is_known,
+            p.first_seen,
+            p.last_seen,
+            p.event_count,
+            now,
+        )
+        for p in new_rows.values()
+    ]
+    pks = insert_rows(Profile, PROFILE_COLUMNS, profile_rows, json_columns=PROFILE_JSON, returning="id")
+    for profile, pk in zip(new_rows.values(), pks, strict=True):
+        profile.pk = pk
     result.profiles_created = len(new_rows)
 
     def db_id(key: int) -> int:
@@ -244,7 +314,6 @@ def _process(items: list[tuple[Source, AcceptedMessage]]) -> ProcessResult:
         return new_rows[key].pk if key < 0 else key
 
     # Merges of profiles that exist in the database: move their rows, then remove them.
-    merged_existing = [m for m in resolver.merges if m.merged > 0]
     merged_into: dict[int, list[int]] = defaultdict(list)
     for merge in merged_existing:
         into = db_id(merge.into)
@@ -252,9 +321,6 @@ def _process(items: list[tuple[Source, AcceptedMessage]]) -> ProcessResult:
         Identity.objects.filter(profile_id=merge.merged).update(profile_id=into)
         ProfileMerge.objects.filter(into_profile_id=merge.merged).update(into_profile_id=into)
         merged_into[into].append(merge.merged)
-    moved_counts = dict(
-        Profile.objects.filter(pk__in=[m.merged for m in merged_existing]).values_list("pk", "event_count")
-    )
     ProfileMerge.objects.bulk_create(
         [
             ProfileMerge(
@@ -290,9 +356,9 @@ def _process(items: list[tuple[Source, AcceptedMessage]]) -> ProcessResult:
                 profile_id=db_id(key), last_seen=items[-1][1].timestamp
             )
 
-    # The event store: one COPY (PostgreSQL) or multi-row INSERT per chunk. Columns are in the model's
-    # field order, so that the stored events can be built positionally (much cheaper than keywords).
+    # The event store: one COPY (PostgreSQL) or multi-row INSERT per chunk.
     columns = [f.column for f in Event._meta.concrete_fields if f.column != "id"]
+    assert columns == list(StoredEvent._fields[1:]), "Event's columns and StoredEvent disagree"  # noqa: S101
     values = [
         (
             db_id(key),
@@ -312,35 +378,13 @@ def _process(items: list[tuple[Source, AcceptedMessage]]) -> ProcessResult:
         )
         for key, source, message in pending_events
     ]
-    assert columns[9:11] == ["properties", "context"], "Event's field order changed"  # noqa: S101
     rows = [(*row[:9], dumps(row[9]), dumps(row[10]), *row[11:]) for row in values]
     pks = insert_rows(Event, columns, rows, json_columns=frozenset({"properties", "context"}), returning="id")
-    events = [Event(pk, *row) for pk, row in zip(pks, values, strict=True)]
+    events = [StoredEvent(pk, *row) for pk, row in zip(pks, values, strict=True)]
     result.stored = len(events)
 
-    # Profile aggregates.
-    touched = {resolver.find(key) for key in states if resolver.find(key) == key}
-    final_ids = {key: db_id(key) for key in touched}
-    known = set(
-        Identity.objects.filter(profile_id__in=final_ids.values(), namespace__in=[ids.USER_ID, ids.EMAIL])
-        .values_list("profile_id", flat=True)
-        .distinct()
-    )
-    rows = {p.pk: p for p in Profile.objects.filter(pk__in=final_ids.values())}
-    extra_counts = defaultdict(int)
-    for into, merged in merged_into.items():
-        extra_counts[into] += sum(moved_counts.get(pk, 0) for pk in merged)
-    updates = []
-    for key, pk in final_ids.items():
-        state, row = states[key], rows.get(pk)
-        if row is None:
-            continue
-        row.traits, row.trait_timestamps, row.consent = state.traits, state.trait_timestamps, state.consent
-        row.first_seen, row.last_seen = state.first_seen, state.last_seen
-        row.event_count = row.event_count + state.new_events + extra_counts.get(pk, 0)
-        row.is_known = pk in known
-        row.display_name = _display_name(state.traits) or row.display_name
-        updates.append(row)
+    # Existing profiles' aggregates.
+    updates = [row for key, row in final.items() if key > 0]
     _update_profiles(updates)
 
     if dropped_raw_ids:
@@ -406,56 +450,77 @@ def _event_name(message: AcceptedMessage) -> str:
     return ""
 
 
-def _accepted(row: RawEvent) -> AcceptedMessage:
+RAW_FIELDS = (
+    "id",
+    "source_id",
+    "type",
+    "message_id",
+    "payload",
+    "timestamp",
+    "received_at",
+    "timestamp_clamped",
+)
+
+
+def _accepted(row: tuple) -> AcceptedMessage:
+    pk, _source_id, type_, message_id, payload, timestamp, received_at, clamped = row
     return AcceptedMessage(
-        type=row.type,
-        message_id=row.message_id,
-        payload=row.payload,
-        timestamp=row.timestamp,
-        received_at=row.received_at,
-        timestamp_clamped=row.timestamp_clamped,
-        raw_event_id=row.pk,
+        type=type_,
+        message_id=message_id,
+        payload=payload,
+        timestamp=timestamp,
+        received_at=received_at,
+        timestamp_clamped=clamped,
+        raw_event_id=pk,
     )
 
 
 def process_pending(batch_size: int | None = None) -> int:
     """Process every pending raw event, batch by batch; returns how many were processed.
 
-    A batch that fails is retried row by row so that one bad message is marked FAILED (with its
-    error) without holding up the others.
+    Each batch is claimed, processed and marked in one transaction; on PostgreSQL the claim skips rows
+    another worker holds (``FOR UPDATE SKIP LOCKED``). A batch that fails is retried row by row so
+    that one bad message is marked FAILED (with its error) without holding up the others.
     """
     size = batch_size or settings.CXO_PROCESS_BATCH_SIZE
     total = 0
     sources: dict[int, Source] = {}
+    pending = RawEvent.objects.filter(status=RawEvent.Status.PENDING)
     while True:
-        rows = list(RawEvent.objects.filter(status=RawEvent.Status.PENDING).order_by("id")[:size])
-        if not rows:
-            return total
-        missing = {row.source_id for row in rows} - sources.keys()
-        sources.update(Source.objects.in_bulk(missing))
+        claimed: list[int] = []
         try:
-            _process_rows(rows, sources)
+            with transaction.atomic():
+                rows = _claim(pending.order_by("id"), size)
+                if not rows:
+                    return total
+                claimed = [row[0] for row in rows]
+                _process_rows(rows, sources)
         except Exception:
-            logger.exception("processing batch failed; retrying its %d messages one by one", len(rows))
-            for row in rows:
+            if not claimed:
+                raise
+            logger.exception("processing batch failed; retrying its %d messages one by one", len(claimed))
+            for pk in claimed:
                 try:
-                    _process_rows([row], sources)
+                    with transaction.atomic():
+                        _process_rows(_claim(pending.filter(pk=pk), 1), sources)
                 except Exception as exc:  # noqa: BLE001 - recorded on the row, the batch goes on
-                    RawEvent.objects.filter(pk=row.pk).update(
+                    RawEvent.objects.filter(pk=pk).update(
                         status=RawEvent.Status.FAILED, error=str(exc)[:2000]
                     )
-        total += len(rows)
+        total += len(claimed)
 
 
-@transaction.atomic
-def _process_rows(rows: list[RawEvent], sources: dict[int, Source]) -> None:
-    # Rows another worker already took are skipped: only still-pending ones are processed.
-    locked = RawEvent.objects.filter(pk__in=[r.pk for r in rows], status=RawEvent.Status.PENDING)
+def _claim(queryset, size: int) -> list[tuple]:
     if connection.vendor == "postgresql":
-        locked = locked.select_for_update(skip_locked=True)
-    pending = set(locked.values_list("pk", flat=True))
-    rows = [row for row in rows if row.pk in pending]
+        queryset = queryset.select_for_update(skip_locked=True)
+    return list(queryset.values_list(*RAW_FIELDS)[:size])
+
+
+def _process_rows(rows: list[tuple], sources: dict[int, Source]) -> None:
     if not rows:
         return
-    _process([(sources[row.source_id], _accepted(row)) for row in rows])
-    RawEvent.objects.filter(pk__in=[r.pk for r in rows]).update(status=RawEvent.Status.PROCESSED)
+    missing = {row[1] for row in rows} - sources.keys()
+    if missing:
+        sources.update(Source.objects.in_bulk(missing))
+    _process([(sources[row[1]], _accepted(row)) for row in rows])
+    RawEvent.objects.filter(pk__in=[row[0] for row in rows]).update(status=RawEvent.Status.PROCESSED)

@@ -9,7 +9,7 @@ was folded into another, so that memberships can be re-evaluated.
 
 from django.dispatch import Signal
 
-# kwargs: events: list[profiles.models.Event]
+# kwargs: events: list[profiles.messages.StoredEvent] (an Event's fields, as a named tuple)
 events_processed = Signal()
 # kwargs: into_profile_id: int, merged_profile_ids: list[int]
 profiles_merged = Signal()

@@ -188,3 +188,34 @@ def test_channel_and_event_name_are_stored():
 )
 def test_identifiers_are_normalized(namespace, raw, stored):
     assert normalize(namespace, raw) == stored
+
+
+def test_a_message_that_fails_processing_is_marked_failed_and_the_rest_go_through(monkeypatch):
+    from profiles import ingestion, processing
+    from profiles.models import RawEvent
+
+    monkeypatch.setattr(ingestion, "schedule_processing", lambda: None)  # leave the rows pending
+    real_channel = processing.message_channel
+
+    def channel(payload):
+        if payload.get("event") == "Boom":
+            raise ValueError("this message cannot be stored")
+        return real_channel(payload)
+
+    monkeypatch.setattr(processing, "message_channel", channel)
+    source = SourceFactory()
+    ingestion.accept(
+        source=source,
+        messages=[
+            {"type": "track", "anonymousId": "f1", "event": "Fine", "messageId": "ok-1"},
+            {"type": "track", "anonymousId": "f2", "event": "Boom", "messageId": "bad-1"},
+            {"type": "track", "anonymousId": "f1", "event": "Also fine", "messageId": "ok-2"},
+        ],
+    )
+    assert processing.process_pending() == 3
+    statuses = dict(RawEvent.objects.values_list("message_id", "status"))
+    assert statuses == {"ok-1": "processed", "ok-2": "processed", "bad-1": "failed"}
+    assert "cannot be stored" in RawEvent.objects.get(message_id="bad-1").error
+    assert sorted(Event.objects.values_list("event", flat=True)) == ["Also fine", "Fine"]
+    assert profile_of("anonymous_id", "f1").event_count == 2
+    assert processing.process_pending() == 0  # nothing is left pending, the failed row is not retried

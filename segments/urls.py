@@ -6,6 +6,7 @@ app_name = "segments"
 urlpatterns = [
     path("", views.audience_list, name="home"),
     path("new/", views.audience_edit, name="create"),
+    path("builder/", views.audience_builder, name="builder"),
     path("<int:pk>/", views.audience_detail, name="detail"),
     path("<int:pk>/edit/", views.audience_edit, name="edit"),
     path("<int:pk>/evaluate/", views.audience_evaluate, name="evaluate"),

@@ -8,8 +8,9 @@ from django.views.decorators.http import require_POST
 
 from cxo_site.pagination import paginate
 from cxo_site.roles import ADMIN, MARKETER, role_required
-from segments import rules, selectors, services
+from segments import builder, rules, selectors, services
 from segments.forms import AudienceForm
+from profiles.models import Profile
 from segments.models import Audience, AudienceEvaluation
 
 
@@ -41,11 +42,80 @@ def audience_edit(request, pk: int | None = None):
             audience = services.create_audience(created_by=request.user, **data)
         messages.success(request, f"Audience “{audience.name}” saved; its members are being evaluated.")
         return redirect("segments:detail", pk=audience.pk)
+    if request.method == "POST":
+        rule, _ = _parse_rule(request.POST.get("rule", ""))
+    else:
+        rule = audience.rule if audience and audience.rule else DEFAULT_RULE
     return render(
         request,
         "segments/audience_form.html",
-        {"form": form, "audience": audience},
+        {"form": form, "audience": audience, **_builder_context(rule, audience=audience)},
         status=400 if form.errors else 200,
+    )
+
+
+DEFAULT_RULE = {"type": "and", "conditions": [{"type": "event", "op": "did", "event": ""}]}
+
+
+def _parse_rule(text: str) -> tuple[dict, str]:
+    try:
+        rule = json.loads(text) if text.strip() else dict(DEFAULT_RULE)
+    except json.JSONDecodeError as error:
+        return dict(DEFAULT_RULE), f"Not valid JSON: {error}"
+    if not isinstance(rule, dict):
+        return dict(DEFAULT_RULE), "A rule is a JSON object with a type."
+    return rule, ""
+
+
+def _builder_context(rule: dict, *, audience: Audience | None = None, error: str = "") -> dict:
+    errors = builder.problems(rule)
+    others = Audience.objects.order_by("name").values_list("pk", "name")
+    return {
+        "rule": rule,
+        "rule_json": json.dumps(rule),
+        "rule_pretty": json.dumps(rule, indent=2),
+        "tree": builder.view_tree(
+            rule, errors, traits=builder.trait_paths(), properties=builder.property_paths
+        ),
+        "problems": errors,
+        "edit_error": error,
+        "description": "" if errors else rules.describe(rule),
+        "estimate": None if errors else builder.estimate(rule),
+        "total_profiles": Profile.objects.count() if not errors else None,
+        "event_names": builder.event_names(),
+        "trait_names": list(builder.trait_paths()),
+        "audience_choices": [(pk, name) for pk, name in others if not audience or pk != audience.pk],
+        "score_models": rules.score_models(),
+        "comparisons": builder.COMPARISONS,
+        "count_ops": builder.COUNT_OPS,
+        "aggregate_ops": builder.AGGREGATE_OPS,
+        "score_ops": builder.SCORE_OPS,
+        "purposes": builder.PURPOSES,
+        "kinds": builder.KINDS.items(),
+        "audience": audience,
+    }
+
+
+@require_POST
+@role_required(MARKETER, ADMIN)
+def audience_builder(request):
+    """One edit of the rule builder: returns the re-rendered builder (tree, words, size, problems)."""
+    rule, error = _parse_rule(request.POST.get("rule", ""))
+    action = request.POST.get("action", "")
+    if action == "load":
+        loaded, error = _parse_rule(request.POST.get("rule_json", ""))
+        rule = rule if error else loaded
+    elif action and not error:
+        try:
+            rule = builder.apply_edit(rule, request.POST)
+        except builder.EditError as problem:
+            error = str(problem)
+    audience_id = request.POST.get("audience", "")
+    audience = Audience.objects.filter(pk=audience_id).first() if audience_id.isdigit() else None
+    return render(
+        request,
+        "segments/builder.html#builder",
+        _builder_context(rule, audience=audience, error=error),
     )
 
 

@@ -45,3 +45,51 @@ def test_each_role_sees_only_its_navigation_and_finds_a_profile(page, live_serve
     expect(page.get_by_role("heading", name="Sarah Lind")).to_be_visible()
     expect(page.get_by_text("Luma Plus")).to_be_visible()
     expect(page.get_by_text("Order Completed")).to_be_visible()
+
+
+def test_a_marketer_builds_the_scenario_audience_with_the_rule_builder(page, live_server, make_user):
+    from segments.models import Audience
+
+    EventFactory(event="Order Completed", properties={"products": [{"category": "yoga"}]})
+    make_user("marketer", username="builder")
+    log_in(page, live_server, "builder")
+    page.goto(f"{live_server.url}/audiences/new/")
+    page.get_by_label("Name").fill("Yoga buyers, lapsed")
+
+    def edited(action):
+        """Do ``action`` and wait for htmx's re-rendered builder."""
+        with page.expect_response(f"{live_server.url}/audiences/builder/"):
+            action()
+        page.wait_for_function(
+            "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')"
+        )
+
+    def commit(selector: str, value: str) -> None:
+        page.locator(selector).fill(value)
+        edited(lambda: page.locator(selector).press("Tab"))  # a change event: htmx re-renders the builder
+
+    commit("#n-conditions-0-event", "Order Completed")
+    expect(page.locator("#builder")).to_contain_text("In words:")
+    edited(page.locator("#n-conditions-0--add-filter").click)
+    commit("#n-conditions-0-f0-property", "products[].category")
+    commit("#n-conditions-0-f0-value", "yoga")
+    expect(page.locator("#estimate")).to_have_text("1")
+    edited(page.locator("#n-root-add-event").click)
+    edited(lambda: page.locator("#n-conditions-1-op").select_option("did_not"))
+    commit("#n-conditions-1-event", "Order Completed")
+    edited(lambda: page.locator("#n-conditions-1-window").select_option("last_days"))
+    commit("#n-conditions-1-days", "60")
+    expect(page.locator("#builder")).to_contain_text("did not do Order Completed in the last 60 days")
+    expect(page.locator("#estimate")).to_have_text("0")  # the only buyer bought today
+    page.get_by_role("button", name="Save and evaluate").click()
+    expect(page.get_by_role("heading", name="Yoga buyers, lapsed")).to_be_visible()
+    rule = Audience.objects.get(name="Yoga buyers, lapsed").rule
+    assert rule["conditions"][0]["filters"] == [
+        {"property": "products[].category", "op": "equals", "value": "yoga"}
+    ]
+    assert rule["conditions"][1] == {
+        "type": "event",
+        "op": "did_not",
+        "event": "Order Completed",
+        "window": {"type": "last_days", "days": 60},
+    }

@@ -8,9 +8,9 @@ from django.views.decorators.http import require_POST
 
 from cxo_site.pagination import paginate
 from cxo_site.roles import ADMIN, MARKETER, role_required
+from profiles.models import Profile
 from segments import builder, rules, selectors, services
 from segments.forms import AudienceForm
-from profiles.models import Profile
 from segments.models import Audience, AudienceEvaluation
 
 

@@ -187,9 +187,7 @@ def main() -> None:
     from profiles.models import RawEvent
     from profiles.processing import process_pending
 
-    rows = list(
-        RawEvent.objects.order_by("id").values_list(*RAW_COLUMNS)[: options.process_limit]
-    )
+    rows = list(RawEvent.objects.order_by("id").values_list(*RAW_COLUMNS)[: options.process_limit])
     RawEvent.objects.filter(
         id__gt=RawEvent.objects.order_by("id").values_list("id", flat=True)[options.process_limit - 1]
     ).update(status=RawEvent.Status.PROCESSED) if len(rows) == options.process_limit else None

@@ -99,4 +99,33 @@ class AudienceSizeSnapshot(models.Model):
         indexes = [models.Index(fields=["audience", "-at"], name="snapshot_audience_at")]
 
 
+class AudienceListUpload(models.Model):
+    """One CSV list uploaded into a list audience, with what matched and what did not."""
+
+    class Mode(models.TextChoices):
+        REPLACE = "replace", "Replace the members"
+        ADD = "add", "Add to the members"
+
+    audience = models.ForeignKey(Audience, on_delete=models.CASCADE, related_name="uploads")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    filename = models.CharField(max_length=255, blank=True)
+    mode = models.CharField(max_length=8, choices=Mode.choices, default=Mode.REPLACE)
+    columns = models.JSONField(default=list, help_text="The identity columns the file had.")
+    rows = models.PositiveIntegerField(default=0)
+    matched_rows = models.PositiveIntegerField(default=0)
+    matched_profiles = models.PositiveIntegerField(default=0)
+    unmatched_count = models.PositiveIntegerField(default=0)
+    unmatched = models.JSONField(
+        default=list, help_text="[{row, values, reason}] for rows that matched no single profile (capped)."
+    )
+    entered = models.PositiveIntegerField(default=0)
+    exited = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+
+
 from segments.destinations.models import *  # noqa: E402,F401,F403 - destination models live in the segments app

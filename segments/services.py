@@ -99,10 +99,17 @@ def _reconcile(audience: Audience, *, scope: list[int] | None, how: str, now: da
     entered = list(matching.filter(~Exists(is_open)).values_list("pk", flat=True))
     still_matching = matching.filter(pk=OuterRef("profile_id"))
     exited = list(open_stays.filter(~Exists(still_matching)).values_list("profile_id", flat=True))
-    if exited:
-        Membership.objects.filter(audience=audience, exited_at=None, profile_id__in=exited).update(
-            exited_at=now, exited_how=how
-        )
+    return write_changes(audience, entered=entered, exited=exited, how=how, now=now)
+
+
+def write_changes(
+    audience: Audience, *, entered: list[int], exited: list[int], how: str, now: datetime
+) -> dict:
+    """Record entries and exits (in the caller's transaction), update the size and announce them."""
+    for start in range(0, len(exited), 5000):  # chunks stay under SQLite's bound-parameter limit
+        Membership.objects.filter(
+            audience=audience, exited_at=None, profile_id__in=exited[start : start + 5000]
+        ).update(exited_at=now, exited_how=how)
     Membership.objects.bulk_create(
         [Membership(audience=audience, profile_id=pk, entered_at=now, entered_how=how) for pk in entered],
         batch_size=2000,

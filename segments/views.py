@@ -3,22 +3,26 @@
 import json
 
 from django.contrib import messages
+from django.db import transaction
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from cxo_site.pagination import paginate
 from cxo_site.roles import ADMIN, MARKETER, role_required
 from profiles.models import Profile
-from segments import builder, rules, selectors, services
-from segments.forms import AudienceForm
-from segments.models import Audience, AudienceEvaluation
+from segments import builder, lists, rules, selectors, services
+from segments.forms import AudienceForm, ListAudienceForm, ListUploadForm, OverlapForm
+from segments.models import Audience, AudienceEvaluation, AudienceListUpload
 
 
 @role_required(MARKETER, ADMIN)
 def audience_list(request):
     query = request.GET.get("q", "").strip()
     page = paginate(selectors.audience_list(search=query), request)
-    return render(request, "segments/audience_list.html", {"page": page, "q": query})
+    trends = selectors.size_trends(page.object_list)
+    rows = [(audience, trends.get(audience.pk, [])) for audience in page]
+    return render(request, "segments/audience_list.html", {"page": page, "rows": rows, "q": query})
 
 
 @role_required(MARKETER, ADMIN)
@@ -122,6 +126,10 @@ def audience_builder(request):
 @role_required(MARKETER, ADMIN)
 def audience_detail(request, pk: int):
     audience = get_object_or_404(Audience, pk=pk)
+    return _detail(request, audience, ListUploadForm() if audience.kind == Audience.Kind.LIST else None)
+
+
+def _detail(request, audience: Audience, upload_form, *, status: int = 200):
     query = request.GET.get("q", "").strip()
     page = paginate(
         selectors.audience_members(audience=audience, search=query).prefetch_related("identities"), request
@@ -138,8 +146,63 @@ def audience_detail(request, pk: int):
             "job": job,
             "description": description,
             "changes": selectors.recent_changes(audience=audience),
+            "upload_form": upload_form,
+            "uploads": audience.uploads.select_related("uploaded_by")[:10],
+            "trend": selectors.size_trend(audience=audience),
+            "entered_week": selectors.entered_since(audience=audience, days=7).count(),
         },
+        status=status,
     )
+
+
+@role_required(MARKETER, ADMIN)
+def list_audience_create(request):
+    form = ListAudienceForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        with transaction.atomic():
+            audience = lists.create_list_audience(
+                name=data["name"], description=data["description"], created_by=request.user
+            )
+            upload = lists.upload_list(
+                audience=audience, data=form.data_bytes, filename=data["file"].name, uploaded_by=request.user
+            )
+        messages.success(request, _upload_message(upload))
+        return redirect("segments:detail", pk=audience.pk)
+    return render(request, "segments/list_form.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@require_POST
+@role_required(MARKETER, ADMIN)
+def list_upload(request, pk: int):
+    audience = get_object_or_404(Audience, pk=pk, kind=Audience.Kind.LIST)
+    form = ListUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _detail(request, audience, form, status=400)
+    upload = lists.upload_list(
+        audience=audience,
+        data=form.data_bytes,
+        filename=form.cleaned_data["file"].name,
+        mode=form.cleaned_data["mode"],
+        uploaded_by=request.user,
+    )
+    messages.success(request, _upload_message(upload))
+    return redirect("segments:detail", pk=audience.pk)
+
+
+def _upload_message(upload: AudienceListUpload) -> str:
+    return (
+        f"{upload.rows} rows: {upload.matched_rows} matched {upload.matched_profiles} profiles, "
+        f"{upload.unmatched_count} did not match; {upload.entered} entered, {upload.exited} left."
+    )
+
+
+@role_required(MARKETER, ADMIN)
+def upload_unmatched(request, pk: int):
+    upload = get_object_or_404(AudienceListUpload, pk=pk)
+    response = HttpResponse(lists.unmatched_csv(upload), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="unmatched-{upload.pk}.csv"'
+    return response
 
 
 @require_POST
@@ -155,3 +218,34 @@ def audience_evaluate(request, pk: int):
 def evaluation_status(request, pk: int):
     job = get_object_or_404(AudienceEvaluation, pk=pk)
     return render(request, "segments/audience_detail.html#job", {"job": job, "audience": job.audience})
+
+
+@role_required(MARKETER, ADMIN)
+def audience_entered(request, pk: int):
+    """Who entered the audience in the last N days (7 by default), newest first."""
+    audience = get_object_or_404(Audience, pk=pk)
+    try:
+        days = min(max(int(request.GET.get("days", 7)), 1), 365)
+    except ValueError:
+        days = 7
+    page = paginate(selectors.entered_since(audience=audience, days=days), request)
+    return render(
+        request, "segments/audience_entered.html", {"audience": audience, "page": page, "days": days}
+    )
+
+
+@role_required(MARKETER, ADMIN)
+def audience_overlap(request):
+    form = OverlapForm(request.GET or None)
+    context = {"form": form}
+    if form.is_valid():
+        first, second = form.cleaned_data["a"], form.cleaned_data["b"]
+        context.update(
+            first=first,
+            second=second,
+            counts=selectors.overlap(first=first, second=second),
+            page=paginate(
+                selectors.members_of_both(first=first, second=second).prefetch_related("identities"), request
+            ),
+        )
+    return render(request, "segments/overlap.html", context, status=400 if form.errors else 200)

@@ -1,16 +1,18 @@
 """The audiences API (Bearer token; marketer and admin): CRUD, evaluate, job progress, members."""
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from django.conf import settings
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cxo_site.errors import DomainError, NotFound
 from cxo_site.roles import ADMIN, MARKETER, HasRole
 from profiles.api.serializers import ProfileOutput
-from segments import rules, selectors, services
-from segments.models import Audience, AudienceEvaluation
+from segments import lists, rules, selectors, services
+from segments.models import Audience, AudienceEvaluation, AudienceListUpload
 
 MARKETERS = HasRole.of(MARKETER, ADMIN)
 
@@ -79,7 +81,19 @@ class AudienceListApi(ListAPIView):
     class Input(serializers.Serializer):
         name = serializers.CharField(max_length=200)
         description = serializers.CharField(required=False, allow_blank=True, default="")
-        rule = serializers.JSONField()
+        kind = serializers.ChoiceField(
+            choices=[Audience.Kind.RULE, Audience.Kind.LIST],
+            default=Audience.Kind.RULE,
+            help_text="rule (give a rule) or list (members come from uploaded CSV lists)",
+        )
+        rule = serializers.JSONField(required=False)
+
+        def validate(self, data):
+            if data["kind"] == Audience.Kind.RULE and "rule" not in data:
+                raise serializers.ValidationError({"rule": ["A rule audience needs a rule."]})
+            if data["kind"] == Audience.Kind.LIST and data.get("rule"):
+                raise serializers.ValidationError({"rule": ["A list audience has no rule."]})
+            return data
 
     def get_queryset(self):
         return selectors.audience_list(search=self.request.query_params.get("q", ""))
@@ -88,8 +102,14 @@ class AudienceListApi(ListAPIView):
     def post(self, request):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
-        _validate_rule(data.validated_data["rule"])
-        audience = services.create_audience(created_by=request.user, **data.validated_data)
+        values = dict(data.validated_data)
+        if values.pop("kind") == Audience.Kind.LIST:
+            audience = lists.create_list_audience(
+                name=values["name"], description=values["description"], created_by=request.user
+            )
+        else:
+            _validate_rule(values["rule"])
+            audience = services.create_audience(created_by=request.user, **values)
         return Response(AudienceOutput(audience).data, status=status.HTTP_201_CREATED)
 
 
@@ -160,3 +180,86 @@ class AudienceMembersApi(ListAPIView):
         return selectors.audience_members(
             audience=audience, search=self.request.query_params.get("q", "")
         ).prefetch_related("identities")
+
+
+class UploadOutput(serializers.ModelSerializer):
+    unmatched = serializers.ListField(
+        child=serializers.DictField(), help_text="[{row, values, reason}] (the first 10,000)"
+    )
+
+    class Meta:
+        model = AudienceListUpload
+        fields = [
+            "id",
+            "audience",
+            "uploaded_at",
+            "filename",
+            "mode",
+            "columns",
+            "rows",
+            "matched_rows",
+            "matched_profiles",
+            "unmatched_count",
+            "entered",
+            "exited",
+            "unmatched",
+        ]
+
+
+class AudienceListUploadApi(APIView):
+    """Upload a CSV of identities into a list audience (multipart ``file``, optional ``mode``)."""
+
+    permission_classes = [MARKETERS]
+    parser_classes = [MultiPartParser, FormParser]
+
+    class UploadInput(serializers.Serializer):
+        file = serializers.FileField(
+            help_text="CSV; its first row names user_id, email, phone or anonymous_id"
+        )
+        mode = serializers.ChoiceField(choices=AudienceListUpload.Mode.values, default="replace")
+
+    @extend_schema(request={"multipart/form-data": UploadInput}, responses={200: UploadOutput})
+    def post(self, request, pk: int):
+        audience = _audience(pk)
+        data = self.UploadInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        upload = data.validated_data["file"]
+        report = lists.upload_list(
+            audience=audience,
+            data=upload.read(settings.CXO_LIST_UPLOAD_MAX_BYTES + 1),
+            filename=upload.name,
+            mode=data.validated_data["mode"],
+            uploaded_by=request.user,
+        )
+        return Response(UploadOutput(report).data)
+
+
+class AudienceOverlapApi(APIView):
+    permission_classes = [MARKETERS]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("a", int, required=True, description="an audience id"),
+            OpenApiParameter("b", int, required=True, description="another audience id"),
+        ],
+        responses={
+            200: inline_serializer(
+                "AudienceOverlap",
+                {
+                    name: serializers.IntegerField()
+                    for name in ("first", "second", "both", "first_only", "second_only", "union")
+                }
+                | {"jaccard": serializers.FloatField()},
+            )
+        },
+    )
+    def get(self, request):
+        found = {}
+        for key in ("a", "b"):
+            value = request.query_params.get(key, "")
+            if not value.isdigit():
+                raise DomainError(f"{key} must be an audience id.", field=key)
+            found[key] = _audience(int(value))
+        if found["a"] == found["b"]:
+            raise DomainError("Pick two different audiences.", field="b")
+        return Response(selectors.overlap(first=found["a"], second=found["b"]))

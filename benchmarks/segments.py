@@ -82,8 +82,8 @@ def top_up(url: str, target: int) -> tuple[int, int]:
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as conn:
-        before = conn.execute("SELECT count(*) FROM profiles_event").fetchone()[0]
-        missing = target - before
+        total = conn.execute("SELECT count(*) FROM profiles_event").fetchone()[0]
+        missing = target - total
         if missing > 0:
             conn.execute(
                 """
@@ -98,7 +98,10 @@ def top_up(url: str, target: int) -> tuple[int, int]:
             )
             conn.execute("VACUUM ANALYZE profiles_event")
         after = conn.execute("SELECT count(*) FROM profiles_event").fetchone()[0]
-    return before, after
+        copies = conn.execute(
+            "SELECT count(*) FROM profiles_event WHERE message_id LIKE '%%-older'"
+        ).fetchone()[0]
+    return after - copies, after
 
 
 def event(anonymous_id: str, category: str, now: str) -> dict:

@@ -218,6 +218,11 @@ def main() -> None:  # noqa: PLR0915 - one linear script
     people = Profile.objects.count()
     if people < 50_000:
         sys.exit(f"{DATABASE} holds {people} profiles: run benchmarks/seed.py --profiles 100000 first.")
+    # Leave nothing of an earlier run's streaming load (its visitors and probes) in the world.
+    Profile.objects.filter(
+        identities__namespace="anonymous_id", identities__value__regex=r"^(bench-visitor|probe)-"
+    ).delete()
+    people = Profile.objects.count()
     before, events = top_up(url, options.events)
 
     Audience.objects.filter(name__in=[name for name, _ in AUDIENCES]).delete()

@@ -6,6 +6,7 @@ re-rendered tree with the rule's description, its problems and a live size estim
 validator's (``conditions[1].condition``), so its errors land on the node they are about.
 """
 
+import hashlib
 import re
 from datetime import timedelta
 
@@ -370,8 +371,6 @@ def trait_paths() -> dict[str, list[str]]:
 
 
 def _cache_key(text: str) -> str:
-    import hashlib
-
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 

@@ -75,8 +75,9 @@ def read_rows(data: bytes) -> tuple[list[str], list[dict[str, str]]]:
 
 
 def _column(name: str) -> str:
-    key = name.strip().lower().replace("-", "_") if name.strip().lower() != "e-mail" else "e-mail"
-    return ALIASES.get(key, ALIASES.get(name.strip().lower(), key))
+    """A header cell as an identity namespace where it names one (``E-mail`` → ``email``)."""
+    key = name.strip().lower()
+    return ALIASES.get(key, key.replace("-", "_"))
 
 
 def match_rows(rows: list[dict[str, str]]) -> tuple[dict[int, int], list[dict]]:

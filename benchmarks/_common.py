@@ -3,6 +3,7 @@
 import os
 import platform
 import re
+import secrets
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -25,6 +26,24 @@ def scratch_database(name: str) -> str:
         [PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, check=True, env={**os.environ, "DATABASE_URL": url}
     )
     return url
+
+
+def production_env(url: str, *, redis_db: int | None = None) -> dict[str, str]:
+    """Environment for a child process in production mode on database ``url`` (and a Redis database)."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "DJANGO_SECURE_SSL_REDIRECT": "false",
+        "CXO_DEFAULT_RATE_LIMIT": "10000000",
+        "CXO_LOG_LEVEL": "WARNING",
+    }
+    if redis_db is not None:
+        env["REDIS_URL"] = env["CELERY_BROKER_URL"] = f"redis://127.0.0.1:6379/{redis_db}"
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    return env
 
 
 def machine() -> str:

@@ -13,7 +13,6 @@ import http.client
 import json
 import multiprocessing
 import os
-import secrets
 import statistics
 import subprocess
 import sys
@@ -22,7 +21,7 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks._common import PYTHON, ROOT, scratch_database, write_section  # noqa: E402
+from benchmarks._common import PYTHON, ROOT, production_env, scratch_database, write_section  # noqa: E402
 
 PORT = 8931
 BATCH = 100
@@ -120,19 +119,7 @@ def main() -> None:
     options = parser.parse_args()
 
     url = scratch_database("cxo_bench_ingest")
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "DJANGO_DEBUG": "false",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "DJANGO_SECURE_SSL_REDIRECT": "false",
-        "REDIS_URL": "redis://127.0.0.1:6379/14",
-        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/14",
-        "CXO_DEFAULT_RATE_LIMIT": "10000000",
-        "CXO_LOG_LEVEL": "WARNING",
-    }
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    env = production_env(url, redis_db=14)
     out = subprocess.run(
         [PYTHON, "manage.py", "create_source", "bench"],
         cwd=ROOT,

@@ -7,16 +7,14 @@ memory every 0.2 s. Results go to the "Demo world" section of docs/benchmarks.md
 """
 
 import argparse
-import os
 import re
-import secrets
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks._common import PYTHON, ROOT, scratch_database, write_section  # noqa: E402
+from benchmarks._common import PYTHON, ROOT, production_env, scratch_database, write_section  # noqa: E402
 
 
 def rss_kib(pid: int) -> int:
@@ -34,14 +32,7 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=120)
     options = parser.parse_args()
     url = scratch_database("cxo_bench_seed")
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "DJANGO_DEBUG": "false",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-        "CXO_LOG_LEVEL": "WARNING",
-    }
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    env = production_env(url)
     started = time.monotonic()
     child = subprocess.Popen(
         [

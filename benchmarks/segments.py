@@ -24,7 +24,6 @@ import http.client
 import json
 import multiprocessing
 import os
-import secrets
 import statistics
 import subprocess
 import sys
@@ -34,28 +33,11 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks._common import PG, PYTHON, ROOT, write_section  # noqa: E402
+from benchmarks._common import PG, PYTHON, ROOT, production_env, write_section  # noqa: E402
 
 DATABASE = "cxo_bench_seed"
 PORT = 8932
 BATCH = 100
-SCENARIO = {
-    "type": "and",
-    "conditions": [
-        {
-            "type": "event",
-            "op": "did",
-            "event": "Order Completed",
-            "filters": [{"property": "products[].category", "op": "equals", "value": "yoga"}],
-        },
-        {
-            "type": "event",
-            "op": "did_not",
-            "event": "Order Completed",
-            "window": {"type": "last_days", "days": 60},
-        },
-    ],
-}
 BIG_SPENDERS = {
     "type": "event",
     "op": "did",
@@ -70,11 +52,6 @@ RUNNING_BROWSERS = {
     "filters": [{"property": "category", "op": "equals", "value": "running"}],
     "window": {"type": "last_days", "days": 7},
 }
-AUDIENCES = [
-    ("Yoga buyers, lapsed", SCENARIO),
-    ("Big spenders (≥ 200 in 90 days)", BIG_SPENDERS),
-    ("Running browsers this week", RUNNING_BROWSERS),
-]
 
 
 def top_up(url: str, target: int) -> tuple[int, int]:
@@ -191,19 +168,7 @@ def main() -> None:  # noqa: PLR0915 - one linear script
     parser.add_argument("--seconds", type=int, default=60)
     options = parser.parse_args()
     url = f"{PG}/{DATABASE}"
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "DJANGO_DEBUG": "false",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "DJANGO_SECURE_SSL_REDIRECT": "false",
-        "REDIS_URL": "redis://127.0.0.1:6379/15",
-        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/15",
-        "CXO_DEFAULT_RATE_LIMIT": "10000000",
-        "CXO_LOG_LEVEL": "WARNING",
-    }
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    env = production_env(url, redis_db=15)
     os.environ.update(
         {**env, "DJANGO_SETTINGS_MODULE": "cxo_site.settings", "CELERY_TASK_ALWAYS_EAGER": "true"}
     )
@@ -214,6 +179,13 @@ def main() -> None:  # noqa: PLR0915 - one linear script
     from profiles.models import Profile
     from segments import services
     from segments.models import Audience, Membership
+    from segments.rules.examples import YOGA_LAPSED
+
+    audience_rules = [
+        ("Yoga buyers, lapsed", YOGA_LAPSED),
+        ("Big spenders (≥ 200 in 90 days)", BIG_SPENDERS),
+        ("Running browsers this week", RUNNING_BROWSERS),
+    ]
 
     people = Profile.objects.count()
     if people < 50_000:
@@ -225,10 +197,10 @@ def main() -> None:  # noqa: PLR0915 - one linear script
     people = Profile.objects.count()
     before, events = top_up(url, options.events)
 
-    Audience.objects.filter(name__in=[name for name, _ in AUDIENCES]).delete()
+    Audience.objects.filter(name__in=[name for name, _ in audience_rules]).delete()
     batch_rows = []
     audiences = {}
-    for name, rule in AUDIENCES:
+    for name, rule in audience_rules:
         audience = Audience.objects.create(name=name, rule=rule)
         audiences[name] = audience
         timings = []

@@ -404,13 +404,13 @@ def view_tree(rule: dict, errors: list[dict], *, traits: dict | None = None, pro
 
     ``traits`` (path → example values) and ``properties`` (event name → that) feed the pickers.
     """
-    paths: list[str] = []
+    by_path: dict[str, dict] = {}
     traits = traits or {}
     properties = properties or (lambda event: {})
 
     def walk(node, path: str) -> dict:
-        paths.append(path)
         item = {"path": path, "node": node, "errors": [], "children": [], "kind": node.get("type")}
+        by_path[path] = item
         if node.get("type") in GROUPS:
             for index, child in enumerate(node.get("conditions") or []):
                 if isinstance(child, dict):
@@ -429,16 +429,8 @@ def view_tree(rule: dict, errors: list[dict], *, traits: dict | None = None, pro
         return item
 
     tree = walk(rule if isinstance(rule, dict) else {}, "")
-    by_path = {}
-
-    def index(item):
-        by_path[item["path"]] = item
-        for child in item["children"]:
-            index(child)
-
-    index(tree)
     for error in errors:
-        owner = max((p for p in paths if _owns(p, error["path"])), key=len, default="")
+        owner = max((p for p in by_path if _owns(p, error["path"])), key=len, default="")
         by_path[owner]["errors"].append(
             error["message"] if owner == error["path"] else _field_error(owner, error)
         )
@@ -481,12 +473,8 @@ def _filters_view(node: dict, properties) -> list[dict]:
     return views
 
 
-def estimate(rule: dict) -> int | None:
-    """How many profiles the rule selects now; None when the rule is not valid yet."""
-    try:
-        rules.validate(rule)
-    except rules.RuleError:
-        return None
+def estimate(rule: dict) -> int:
+    """How many profiles a valid rule selects now."""
     return rules.matching_profiles(rule).count()
 
 

@@ -3,8 +3,19 @@ import json
 from django import forms
 from django.conf import settings
 
-from segments import lists, rules
+from segments import rules
 from segments.models import Audience, AudienceListUpload
+
+
+def unique_name(name: str, *, instance: Audience | None = None) -> str:
+    """The name, trimmed, unless another audience has it (ignoring case)."""
+    name = name.strip()
+    others = Audience.objects.filter(name__iexact=name)
+    if instance:
+        others = others.exclude(pk=instance.pk)
+    if others.exists():
+        raise forms.ValidationError("An audience with this name already exists.")
+    return name
 
 
 class AudienceForm(forms.Form):
@@ -20,13 +31,7 @@ class AudienceForm(forms.Form):
         super().__init__(*args, **kwargs)
 
     def clean_name(self):
-        name = self.cleaned_data["name"].strip()
-        others = Audience.objects.filter(name__iexact=name)
-        if self.instance:
-            others = others.exclude(pk=self.instance.pk)
-        if others.exists():
-            raise forms.ValidationError("An audience with this name already exists.")
-        return name
+        return unique_name(self.cleaned_data["name"], instance=self.instance)
 
     def clean_rule(self):
         try:
@@ -54,13 +59,8 @@ class ListUploadForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        limit = settings.CXO_LIST_UPLOAD_MAX_BYTES
-        data = upload.read(limit + 1)
-        try:
-            lists.read_rows(data)
-        except lists.ListError as error:
-            raise forms.ValidationError(error.message) from error
-        self.data_bytes = data
+        # Read no more than one byte past the limit; lists.read_rows judges size and content.
+        self.data_bytes = upload.read(settings.CXO_LIST_UPLOAD_MAX_BYTES + 1)
         return upload
 
 
@@ -74,10 +74,7 @@ class ListAudienceForm(ListUploadForm):
         del self.fields["mode"]
 
     def clean_name(self):
-        name = self.cleaned_data["name"].strip()
-        if Audience.objects.filter(name__iexact=name).exists():
-            raise forms.ValidationError("An audience with this name already exists.")
-        return name
+        return unique_name(self.cleaned_data["name"])
 
 
 class OverlapForm(forms.Form):

@@ -19,7 +19,7 @@ from django.utils import timezone
 from cxo_site.errors import DomainError
 from profiles import identity as ids
 from profiles.models import Identity
-from segments.models import Audience, AudienceListUpload, AudienceSizeSnapshot, Membership
+from segments.models import Audience, AudienceListUpload, Membership
 
 COLUMNS = (ids.USER_ID, ids.EMAIL, ids.PHONE, ids.ANONYMOUS_ID)
 ALIASES = {
@@ -125,7 +125,7 @@ def upload_list(
         raise DomainError("mode is 'replace' or 'add'.", field="mode", code="invalid_mode")
     columns, rows = read_rows(data)
     matched, unmatched = match_rows(rows)
-    from segments.services import write_changes
+    from segments.services import record_size, write_changes
 
     now = timezone.now()
     wanted = set(matched.values())
@@ -138,8 +138,7 @@ def upload_list(
     counts = write_changes(
         audience, entered=sorted(wanted - current), exited=exited, how=Membership.How.LIST, now=now
     )
-    AudienceSizeSnapshot.objects.create(audience=audience, at=now, size=counts["size"])
-    Audience.objects.filter(pk=audience.pk).update(last_evaluated_at=now)
+    record_size(audience, size=counts["size"], now=now)
     return AudienceListUpload.objects.create(
         audience=audience,
         uploaded_by=uploaded_by,
@@ -171,15 +170,3 @@ def unmatched_csv(upload: AudienceListUpload) -> str:
 def _safe(value: str) -> str:
     """Neutralise spreadsheet formulas in values we did not write (CSV injection)."""
     return "'" + value if value[:1] in ("=", "+", "-", "@") else value
-
-
-@transaction.atomic
-def create_list_audience(*, name: str, description: str = "", created_by=None) -> Audience:
-    if Audience.objects.filter(name__iexact=name.strip()).exists():
-        raise DomainError("An audience with this name already exists.", field="name", code="audience_exists")
-    audience = Audience(
-        name=name.strip(), description=description, kind=Audience.Kind.LIST, created_by=created_by
-    )
-    audience.full_clean()
-    audience.save()
-    return audience

@@ -18,14 +18,26 @@ ANALYZE_AFTER = 5000  # memberships changed at once that make statistics worth r
 
 
 @transaction.atomic
-def create_audience(*, name: str, rule: dict, created_by=None, description: str = "") -> Audience:
-    rules.validate(rule)
+def create_audience(
+    *,
+    name: str,
+    rule: dict | None = None,
+    kind: str = Audience.Kind.RULE,
+    created_by=None,
+    description: str = "",
+) -> Audience:
+    """A rule audience (validated, then evaluated) or an empty list audience (members come by upload)."""
+    if kind == Audience.Kind.RULE:
+        rules.validate(rule)
     if Audience.objects.filter(name__iexact=name.strip()).exists():
         raise DomainError("An audience with this name already exists.", field="name", code="audience_exists")
-    audience = Audience(name=name.strip(), rule=rule, created_by=created_by, description=description)
+    audience = Audience(
+        name=name.strip(), kind=kind, rule=rule or {}, created_by=created_by, description=description
+    )
     audience.full_clean()
     audience.save()
-    start_evaluation(audience=audience)
+    if kind == Audience.Kind.RULE:
+        start_evaluation(audience=audience)
     return audience
 
 
@@ -68,8 +80,7 @@ def evaluate_audience(
                 status="failed", error=str(error)[:2000], finished_at=timezone.now()
             )
         raise
-    AudienceSizeSnapshot.objects.create(audience=audience, at=now, size=counts["size"])
-    Audience.objects.filter(pk=audience.pk).update(last_evaluated_at=now)
+    record_size(audience, size=counts["size"], now=now)
     if job:
         AudienceEvaluation.objects.filter(pk=job.pk).update(
             status="done",
@@ -80,6 +91,12 @@ def evaluate_audience(
             still_in=counts["still_in"],
         )
     return counts
+
+
+def record_size(audience: Audience, *, size: int, now: datetime) -> None:
+    """A complete evaluation (batch or list upload) happened: its time, and a point of the size trend."""
+    AudienceSizeSnapshot.objects.create(audience=audience, at=now, size=size)
+    Audience.objects.filter(pk=audience.pk).update(last_evaluated_at=now)
 
 
 @transaction.atomic

@@ -73,21 +73,20 @@ def _parse_rule(text: str) -> tuple[dict, str]:
 
 def _builder_context(rule: dict, *, audience: Audience | None = None, error: str = "") -> dict:
     errors = builder.problems(rule)
+    traits = builder.trait_paths()
     others = Audience.objects.order_by("name").values_list("pk", "name")
     return {
         "rule": rule,
         "rule_json": json.dumps(rule),
         "rule_pretty": json.dumps(rule, indent=2),
-        "tree": builder.view_tree(
-            rule, errors, traits=builder.trait_paths(), properties=builder.property_paths
-        ),
+        "tree": builder.view_tree(rule, errors, traits=traits, properties=builder.property_paths),
         "problems": errors,
         "edit_error": error,
         "description": "" if errors else rules.describe(rule),
         "estimate": None if errors else builder.estimate(rule),
         "total_profiles": Profile.objects.count() if not errors else None,
         "event_names": builder.event_names(),
-        "trait_names": list(builder.trait_paths()),
+        "trait_names": list(traits),
         "audience_choices": [(pk, name) for pk, name in others if not audience or pk != audience.pk],
         "score_models": rules.score_models(),
         "comparisons": builder.COMPARISONS,
@@ -160,15 +159,25 @@ def list_audience_create(request):
     form = ListAudienceForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        with transaction.atomic():
-            audience = lists.create_list_audience(
-                name=data["name"], description=data["description"], created_by=request.user
-            )
-            upload = lists.upload_list(
-                audience=audience, data=form.data_bytes, filename=data["file"].name, uploaded_by=request.user
-            )
-        messages.success(request, _upload_message(upload))
-        return redirect("segments:detail", pk=audience.pk)
+        try:
+            with transaction.atomic():
+                audience = services.create_audience(
+                    name=data["name"],
+                    kind=Audience.Kind.LIST,
+                    description=data["description"],
+                    created_by=request.user,
+                )
+                upload = lists.upload_list(
+                    audience=audience,
+                    data=form.data_bytes,
+                    filename=data["file"].name,
+                    uploaded_by=request.user,
+                )
+        except lists.ListError as error:
+            form.add_error("file", error.message)
+        else:
+            messages.success(request, _upload_message(upload))
+            return redirect("segments:detail", pk=audience.pk)
     return render(request, "segments/list_form.html", {"form": form}, status=400 if form.errors else 200)
 
 
@@ -179,13 +188,17 @@ def list_upload(request, pk: int):
     form = ListUploadForm(request.POST, request.FILES)
     if not form.is_valid():
         return _detail(request, audience, form, status=400)
-    upload = lists.upload_list(
-        audience=audience,
-        data=form.data_bytes,
-        filename=form.cleaned_data["file"].name,
-        mode=form.cleaned_data["mode"],
-        uploaded_by=request.user,
-    )
+    try:
+        upload = lists.upload_list(
+            audience=audience,
+            data=form.data_bytes,
+            filename=form.cleaned_data["file"].name,
+            mode=form.cleaned_data["mode"],
+            uploaded_by=request.user,
+        )
+    except lists.ListError as error:
+        form.add_error("file", error.message)
+        return _detail(request, audience, form, status=400)
     messages.success(request, _upload_message(upload))
     return redirect("segments:detail", pk=audience.pk)
 

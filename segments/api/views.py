@@ -102,14 +102,9 @@ class AudienceListApi(ListAPIView):
     def post(self, request):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
-        if values.pop("kind") == Audience.Kind.LIST:
-            audience = lists.create_list_audience(
-                name=values["name"], description=values["description"], created_by=request.user
-            )
-        else:
-            _validate_rule(values["rule"])
-            audience = services.create_audience(created_by=request.user, **values)
+        if data.validated_data["kind"] == Audience.Kind.RULE:
+            _validate_rule(data.validated_data["rule"])
+        audience = services.create_audience(created_by=request.user, **data.validated_data)
         return Response(AudienceOutput(audience).data, status=status.HTTP_201_CREATED)
 
 

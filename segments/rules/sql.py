@@ -217,20 +217,13 @@ def comparison_sql(loc: _Locator, op: str, value, now: datetime) -> tuple[str, l
     raise ValueError(f"unknown operator {op!r}")
 
 
-class JSONCondition(Expression):
-    """``column`` at ``path`` satisfies ``op value``: a boolean that is never NULL.
+class _AtJSONPath(Expression):
+    """Something about the value at ``path`` in the JSON column ``column``."""
 
-    ``column`` names a NOT NULL JSON column (traits, consent, properties).
-    """
-
-    output_field = BooleanField()
-    conditional = True
-
-    def __init__(self, column: str, path: str, op: str, value, *, now: datetime):
+    def __init__(self, column: str, path: str):
         super().__init__()
         self.column = F(column)
         self.path = JSONPath.parse(path)
-        self.op, self.value, self.now = op, value, now
 
     def get_source_expressions(self):
         return [self.column]
@@ -243,13 +236,31 @@ class JSONCondition(Expression):
         clone.column = self.column.resolve_expression(query, allow_joins, reuse, summarize, for_save)
         return clone
 
-    def as_sql(self, compiler, connection):
-        col_sql, col_params = compiler.compile(self.column)
-        vendor = "postgresql" if connection.vendor == "postgresql" else "sqlite"
-        if vendor == "sqlite" and connection.vendor != "sqlite":
+    def compile_column(self, compiler, connection) -> tuple[str, str, list]:
+        """(vendor, column SQL, its params); only SQLite and PostgreSQL are supported."""
+        if connection.vendor not in ("sqlite", "postgresql"):
             raise ImproperlyConfigured(
                 f"audience rules run on SQLite and PostgreSQL, not {connection.vendor}"
             )
+        col_sql, col_params = compiler.compile(self.column)
+        return connection.vendor, col_sql, col_params
+
+
+class JSONCondition(_AtJSONPath):
+    """``column`` at ``path`` satisfies ``op value``: a boolean that is never NULL.
+
+    ``column`` names a NOT NULL JSON column (traits, consent, properties).
+    """
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, column: str, path: str, op: str, value, *, now: datetime):
+        super().__init__(column, path)
+        self.op, self.value, self.now = op, value, now
+
+    def as_sql(self, compiler, connection):
+        vendor, col_sql, col_params = self.compile_column(compiler, connection)
         if vendor == "postgresql" and self.op in ("equals", "in", "not_equals"):
             contained = self._pg_containment(col_sql, col_params)
         else:
@@ -298,30 +309,16 @@ class JSONCondition(Expression):
         return f"({sql})", params
 
 
-class JSONNumber(Expression):
+class JSONNumber(_AtJSONPath):
     """The number at ``path`` in ``column`` (a JSON number only), NULL otherwise; for aggregates."""
 
     output_field = FloatField()
 
     def __init__(self, column: str, path: str):
-        super().__init__()
-        self.column = F(column)
-        self.path = JSONPath.parse(path)
+        super().__init__(column, path)
         if self.path.has_list:
             raise ValueError("an aggregate needs a path without []")
 
-    def get_source_expressions(self):
-        return [self.column]
-
-    def set_source_expressions(self, exprs):
-        (self.column,) = exprs
-
-    def resolve_expression(self, query=None, allow_joins=True, reuse=None, summarize=False, for_save=False):
-        clone = self.copy()
-        clone.column = self.column.resolve_expression(query, allow_joins, reuse, summarize, for_save)
-        return clone
-
     def as_sql(self, compiler, connection):
-        col_sql, col_params = compiler.compile(self.column)
-        vendor = "postgresql" if connection.vendor == "postgresql" else "sqlite"
+        vendor, col_sql, col_params = self.compile_column(compiler, connection)
         return _Locator(vendor, col_sql, col_params, self.path.keys).typed("number")

@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from segments import lists, selectors
+from segments import lists, selectors, services
 from segments.models import Audience, AudienceListUpload, AudienceSizeSnapshot, Membership
 from segments.signals import membership_changed
 from tests.factories import IdentityFactory, ProfileFactory
@@ -83,7 +83,7 @@ def test_a_csv_list_becomes_an_audience_with_a_report_of_what_did_not_match(mark
 
 
 def test_replace_records_exits_and_add_only_adds(marketer_client, people, django_capture_on_commit_callbacks):
-    audience = lists.create_list_audience(name="VIP")
+    audience = services.create_audience(name="VIP", kind=Audience.Kind.LIST)
     lists.upload_list(audience=audience, data=b"email\nann@luma.example\nbo@luma.example\n")
     changes = []
     membership_changed.connect(lambda **kw: changes.append(kw), weak=False, dispatch_uid="test-lists")
@@ -129,7 +129,7 @@ def test_replace_records_exits_and_add_only_adds(marketer_client, people, django
 def test_a_file_that_is_not_a_list_is_a_form_error_and_keeps_the_members(
     marketer_client, people, content, message
 ):
-    audience = lists.create_list_audience(name="Kept")
+    audience = services.create_audience(name="Kept", kind=Audience.Kind.LIST)
     lists.upload_list(audience=audience, data=b"email\nann@luma.example\n")
     response = marketer_client.post(
         reverse("segments:upload", args=[audience.pk]),
@@ -142,7 +142,7 @@ def test_a_file_that_is_not_a_list_is_a_form_error_and_keeps_the_members(
 
 def test_a_list_larger_than_the_limit_is_refused(settings, people):
     settings.CXO_LIST_UPLOAD_MAX_BYTES = 100
-    audience = lists.create_list_audience(name="Big")
+    audience = services.create_audience(name="Big", kind=Audience.Kind.LIST)
     with pytest.raises(lists.ListError, match="larger than"):
         lists.upload_list(audience=audience, data=b"email\n" + b"x@luma.example\n" * 20)
 
@@ -183,7 +183,7 @@ def test_the_api_says_which_field_is_wrong(api_client_for, people):
         format="multipart",
     )
     assert refused.status_code == 400 and refused.json()["field"] == "audience"
-    listed = lists.create_list_audience(name="L")
+    listed = services.create_audience(name="L", kind=Audience.Kind.LIST)
     bad = api.post(
         f"/api/segments/audiences/{listed.pk}/list/", {"file": csv_file("city\nLund\n")}, format="multipart"
     )
@@ -194,8 +194,8 @@ def test_the_api_says_which_field_is_wrong(api_client_for, people):
 
 
 def test_overlap_of_two_audiences_in_the_console_and_the_api(marketer_client, api_client_for, people):
-    first = lists.create_list_audience(name="First")
-    second = lists.create_list_audience(name="Second")
+    first = services.create_audience(name="First", kind=Audience.Kind.LIST)
+    second = services.create_audience(name="Second", kind=Audience.Kind.LIST)
     lists.upload_list(audience=first, data=b"email\nann@luma.example\nbo@luma.example\n")
     lists.upload_list(audience=second, data=b"email,phone\nann@luma.example,\n,+46701112233\n")
     expected = {"first": 2, "second": 2, "both": 1, "first_only": 1, "second_only": 1, "union": 3}
@@ -214,7 +214,7 @@ def test_overlap_of_two_audiences_in_the_console_and_the_api(marketer_client, ap
 
 
 def test_who_entered_lately_and_the_size_trend(marketer_client, people):
-    audience = lists.create_list_audience(name="Trend")
+    audience = services.create_audience(name="Trend", kind=Audience.Kind.LIST)
     lists.upload_list(audience=audience, data=b"email\nann@luma.example\n")
     Membership.objects.filter(audience=audience).update(entered_at=timezone.now() - timedelta(days=10))
     lists.upload_list(audience=audience, data=b"email\nbo@luma.example\n", mode="add")

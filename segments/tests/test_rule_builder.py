@@ -12,26 +12,10 @@ from django.utils import timezone
 
 from segments import builder, rules
 from segments.models import Audience
+from segments.rules.examples import YOGA_LAPSED
 from tests.factories import EventFactory, ProfileFactory
 
 pytestmark = pytest.mark.django_db
-SCENARIO = {
-    "type": "and",
-    "conditions": [
-        {
-            "type": "event",
-            "op": "did",
-            "event": "Order Completed",
-            "filters": [{"property": "products[].category", "op": "equals", "value": "yoga"}],
-        },
-        {
-            "type": "event",
-            "op": "did_not",
-            "event": "Order Completed",
-            "window": {"type": "last_days", "days": 60},
-        },
-    ],
-}
 
 
 @pytest.fixture(autouse=True)
@@ -78,7 +62,7 @@ def test_building_the_scenario_rule_edit_by_edit(marketer_client):
         ("days", "60"),
     ]:
         rule, html = edit(marketer_client, rule, action="set", path="conditions[1]", field=field, value=value)
-    assert rule == SCENARIO
+    assert rule == YOGA_LAPSED
     assert "did not do Order Completed in the last 60 days" in unescape(html)
 
 
@@ -160,8 +144,8 @@ def test_a_stale_edit_or_bad_json_is_reported_and_the_rule_kept(marketer_client)
     assert kept == rule and "No condition at conditions[5]" in html
     kept, html = edit(marketer_client, rule, action="load", rule_json="{not json")
     assert kept == rule and "Not valid JSON" in html
-    loaded, _ = edit(marketer_client, rule, action="load", rule_json=json.dumps(SCENARIO))
-    assert loaded == SCENARIO
+    loaded, _ = edit(marketer_client, rule, action="load", rule_json=json.dumps(YOGA_LAPSED))
+    assert loaded == YOGA_LAPSED
 
 
 @pytest.mark.parametrize(
@@ -201,10 +185,10 @@ def test_saving_from_the_builder_creates_the_audience(marketer_client, django_ca
     assert 'id="builder"' in page and 'form="audience-form"' in page
     with django_capture_on_commit_callbacks(execute=True):
         response = marketer_client.post(
-            reverse("segments:create"), {"name": "Yoga buyers, lapsed", "rule": json.dumps(SCENARIO)}
+            reverse("segments:create"), {"name": "Yoga buyers, lapsed", "rule": json.dumps(YOGA_LAPSED)}
         )
     audience = Audience.objects.get(name="Yoga buyers, lapsed")
-    assert response.status_code == 302 and audience.rule == SCENARIO
+    assert response.status_code == 302 and audience.rule == YOGA_LAPSED
     assert audience.size == 1
 
 

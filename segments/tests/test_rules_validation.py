@@ -10,27 +10,10 @@ from rest_framework.test import APIRequestFactory
 
 from cxo_site.errors import DomainError, api_exception_handler
 from segments import rules
+from segments.rules.examples import YOGA_LAPSED
 from segments.rules.sql import JSONNumber
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "rules.md"
-
-YOGA_LAPSED = {
-    "type": "and",
-    "conditions": [
-        {
-            "type": "event",
-            "op": "did",
-            "event": "Order Completed",
-            "filters": [{"property": "products[].category", "op": "equals", "value": "yoga"}],
-        },
-        {
-            "type": "event",
-            "op": "did_not",
-            "event": "Order Completed",
-            "window": {"type": "last_days", "days": 60},
-        },
-    ],
-}
 
 
 def problems(rule) -> list[dict]:
